@@ -1,0 +1,168 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/porticohq/portico/internal/core"
+	"github.com/porticohq/portico/internal/store"
+	"github.com/porticohq/portico/internal/store/internal/listing"
+)
+
+var dialect = listing.Dialect{
+	ParamPrefix: "$",
+	Contains:    func(column, param string) string { return "strpos(" + column + ", " + param + ") > 0" },
+}
+
+// ListHostnames returns one page of the zone's hostnames matching q, with
+// their certificates, and the number matching. The total and the page come
+// from one snapshot (a REPEATABLE READ, READ ONLY transaction).
+//
+// Cost: the default order and the hostname, status and ssl_status orders and
+// filters read an index in page order, so a page costs its size plus the
+// offset walked, and a page past the middle is read from the far end (see
+// listing.PagePlan). The unfiltered total is the zone's stored count. A
+// filter without an index (contains, certificate authority, origin,
+// wildcard, inactive SSL) and the DCV-method order scan the zone's rows.
+func (s *Store) ListHostnames(ctx context.Context, zoneID string, q store.HostnameQuery) (store.HostnamePage, error) {
+	if listing.Unsatisfiable(q) {
+		return store.HostnamePage{}, nil
+	}
+	if q.ID != "" || q.NameExact != "" {
+		return s.listOne(ctx, zoneID, q)
+	}
+	var page store.HostnamePage
+	err := s.tx(ctx, snapshot, func(tx pgx.Tx) error {
+		where, args := listing.Where(dialect, zoneID, q)
+		var err error
+		if listing.Filtered(q) {
+			err = tx.QueryRow(ctx, "SELECT count(*) FROM hostnames WHERE "+where, args...).Scan(&page.Total)
+		} else {
+			page.Total, err = zoneCount(ctx, tx, zoneID)
+		}
+		if err != nil {
+			return fmt.Errorf("counting: %w", err)
+		}
+		plan := listing.PagePlan(page.Total, q.Offset, q.Limit)
+		if plan.Empty {
+			return nil
+		}
+		n := len(args)
+		rows, err := tx.Query(ctx, "SELECT "+hostnameColumns+" FROM hostnames WHERE "+where+
+			" ORDER BY "+listing.OrderBy(q, plan.Reverse)+
+			" LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2),
+			append(args, plan.Limit, plan.Offset)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		page.Hostnames = make([]core.Hostname, 0, plan.Limit)
+		for rows.Next() {
+			h, err := scanHostname(rows)
+			if err != nil {
+				return err
+			}
+			page.Hostnames = append(page.Hostnames, h)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if plan.Reverse {
+			slices.Reverse(page.Hostnames)
+		}
+		return attachCertificates(ctx, tx, page.Hostnames)
+	})
+	if err != nil {
+		return store.HostnamePage{}, fmt.Errorf("listing hostnames of zone %s: %w", zoneID, err)
+	}
+	return page, nil
+}
+
+// listOne answers a query that matches at most one row (ids are unique, and
+// names unique in a zone): the lookup by name behind the API's ?hostname=
+// filter. The row itself tells the total, so there is no count and no
+// snapshot transaction: the row and its certificates come in one round trip.
+func (s *Store) listOne(ctx context.Context, zoneID string, q store.HostnameQuery) (store.HostnamePage, error) {
+	var page store.HostnamePage
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		where, args := listing.Where(dialect, zoneID, q)
+		b := &pgx.Batch{}
+		b.Queue("SELECT "+hostnameColumns+" FROM hostnames WHERE "+where, args...)
+		b.Queue(selectCertificates+" WHERE hostname_id IN (SELECT id FROM hostnames WHERE "+where+
+			") ORDER BY uploaded_on DESC, id", args...)
+		br := c.SendBatch(ctx, b)
+		defer br.Close()
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		var hs []core.Hostname
+		for rows.Next() {
+			h, err := scanHostname(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			hs = append(hs, h)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return err
+		}
+		certs, err := scanCertificates(rows)
+		if err != nil {
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		for i := range hs {
+			for _, c := range certs {
+				if c.HostnameID == hs[i].ID {
+					hs[i].SSL.Certificates = append(hs[i].SSL.Certificates, c)
+				}
+			}
+		}
+		page.Total = len(hs)
+		if plan := listing.PagePlan(len(hs), q.Offset, q.Limit); !plan.Empty {
+			page.Hostnames = hs[plan.Offset : plan.Offset+plan.Limit] // never reversed: total <= 1
+		}
+		return nil
+	})
+	if err != nil {
+		return store.HostnamePage{}, fmt.Errorf("listing hostnames of zone %s: %w", zoneID, err)
+	}
+	return page, nil
+}
+
+// CountHostnames returns the zone's stored hostname count: 0 for a zone that
+// does not exist, as ListHostnames lists nothing for it.
+func (s *Store) CountHostnames(ctx context.Context, zoneID string) (int, error) {
+	var n int
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		var err error
+		n, err = zoneCount(ctx, c, zoneID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("counting hostnames of zone %s: %w", zoneID, err)
+	}
+	return n, nil
+}
+
+func zoneCount(ctx context.Context, q queryer, zoneID string) (int, error) {
+	var n int
+	err := q.QueryRow(ctx, "SELECT hostname_count FROM zones WHERE id = $1", zoneID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return n, err
+}

@@ -1,0 +1,5 @@
+// Package testkit holds test-only helpers shared across Portico's packages:
+// a fresh PostgreSQL database per test (pgtest), a real Portico node on
+// loopback (node), and secret scanners (secretscan). Nothing here is linked
+// into the portico binary.
+package testkit
