@@ -53,6 +53,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 		return nil, fmt.Errorf("creating database directory: %w", err)
 	}
+	// Create the file ourselves so it is private (0600): it holds sealed keys
+	// and token hashes. SQLite gives the -wal and -shm files the same mode.
+	if f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("creating database file: %w", err)
+	} else {
+		f.Close()
+	}
 	w, err := sql.Open("sqlite", dsn(abs, url.Values{
 		"_txlock": {"immediate"},
 		"_pragma": {
