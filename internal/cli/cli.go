@@ -38,6 +38,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"zone", "zone create | zone list", runZone},
 		{"token", "token create --zone ZONE_ID", runToken},
+		{"block", "block add NAME | block remove NAME | block list", runBlock},
 		{"version", "print the version", runVersion},
 	}
 }

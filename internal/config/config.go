@@ -73,6 +73,8 @@ func (s *Secrets) Register(fs *flag.FlagSet) {
 type Serve struct {
 	Store
 	Secrets
+	Verify
+	Edge
 	// APIListen is the control plane's address (default 127.0.0.1:8080).
 	APIListen string
 	// LogLevel is debug, info, warn or error (default info).
@@ -95,6 +97,8 @@ type Serve struct {
 func (c *Serve) Register(fs *flag.FlagSet) {
 	c.Store.Register(fs)
 	c.Secrets.Register(fs)
+	c.Verify.Register(fs)
+	c.Edge.Register(fs)
 	fs.StringVar(&c.APIListen, "api-listen", "127.0.0.1:8080", "control plane API listen address")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -107,7 +111,7 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 // Validate checks the serve configuration.
 func (c Serve) Validate() error {
 	var errs []error
-	errs = append(errs, c.Store.Validate())
+	errs = append(errs, c.Store.Validate(), c.Verify.Validate(), c.Edge.Validate())
 	if _, _, err := net.SplitHostPort(c.APIListen); err != nil {
 		errs = append(errs, fmt.Errorf("--api-listen %q: %w", c.APIListen, err))
 	}

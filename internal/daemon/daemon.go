@@ -1,6 +1,7 @@
 // Package daemon wires Portico's parts together for `portico serve` and owns
-// their start and stop order: store, secrets, service, then the listeners;
-// on shutdown the listeners drain first and the store closes last.
+// their start and stop order: store, secrets, service, verification, then
+// the listeners; on shutdown the listeners drain first, verification stops,
+// and the store closes last.
 package daemon
 
 import (
@@ -31,9 +32,11 @@ type Daemon struct {
 	log   *slog.Logger
 	clock clock.Clock
 
-	store store.Store
-	svc   *service.Service
-	reg   *prometheus.Registry
+	store  store.Store
+	svc    *service.Service
+	reg    *prometheus.Registry
+	verify verifier
+	edge   edgeNode
 
 	apiLn  net.Listener
 	apiSrv *http.Server
@@ -80,13 +83,23 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 	d.reg = prometheus.NewRegistry()
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := d.newVerifyMetrics(); err != nil {
+		return err
+	}
 
 	d.svc = service.New(service.Config{
 		DCVZone:      d.cfg.DCVZone,
 		CertRoots:    roots,
 		QuotaPerZone: d.cfg.Quota,
 		AuditLog:     d.log.With("component", "audit"),
+		OnTransition: d.verify.metrics.Transition,
 	}, d.store, box, d.clock, d.log.With("component", "service"))
+	if err := d.startVerify(); err != nil {
+		return err
+	}
+	if err := d.startEdge(ctx, box); err != nil {
+		return err
+	}
 
 	d.apiLn, err = net.Listen("tcp", d.cfg.APIListen)
 	if err != nil {
@@ -131,11 +144,14 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stopping the API server: %w", err))
 		}
 	}
+	errs = append(errs, d.stopEdge(ctx))
 	d.closeAll()
 	return errors.Join(errs...)
 }
 
 func (d *Daemon) closeAll() {
+	_ = d.stopEdge(context.Background()) // after a failed start: nothing to drain
+	d.stopVerify()
 	if d.store != nil {
 		if err := d.store.Close(); err != nil {
 			d.log.Warn("closing the store", "err", err)

@@ -81,6 +81,9 @@ func (s *Service) EditHostname(ctx context.Context, zoneID, id string, p Hostnam
 			reason = ChangeRevalidate
 		}
 		s.changed(ctx, zoneID, h.ID, reason)
+		if plan.revalidate {
+			s.verifyNow(ctx, zoneID, h.ID) // so that the reply shows the check's verdict
+		}
 		return s.reread(ctx, plan.next), nil
 	}
 }
@@ -214,7 +217,7 @@ func (s *Service) auditEdit(ctx context.Context, h core.Hostname, plan editPlan)
 		s.auditHostname(ctx, EventRevalidation, next, "", "", slog.Bool("ssl_config_changed", plan.sslChanged))
 	}
 	if next.Status != h.Status {
-		s.auditHostname(ctx, EventHostnameStatus, next, string(h.Status), string(next.Status))
+		s.statusChanged(ctx, next, h.Status, next.Status, TransitionRefreshed)
 	}
 	if next.SSL.Status != h.SSL.Status {
 		s.auditHostname(ctx, EventSSLStatus, next, string(h.SSL.Status), string(next.SSL.Status))

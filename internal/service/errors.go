@@ -28,6 +28,7 @@ const (
 	ReasonInvalidCNAMETarget  = "invalid_cname_target"
 	ReasonInvalidHostname     = "invalid_hostname"
 	ReasonDuplicateHostname   = "duplicate_hostname"
+	ReasonHostnameBlocked     = "hostname_blocked" // the operator's blocklist covers the name
 	ReasonHostnameImmutable   = "hostname_immutable"
 	ReasonInvalidOrigin       = "invalid_custom_origin_server"
 	ReasonInvalidOriginSNI    = "invalid_custom_origin_sni"

@@ -49,6 +49,9 @@ func (s *Service) CreateHostname(ctx context.Context, zoneID string, in Hostname
 	if err != nil {
 		return core.Hostname{}, nameError(ReasonInvalidHostname, "hostname", err)
 	}
+	if err := s.checkBlocked(ctx, name); err != nil {
+		return core.Hostname{}, err
+	}
 	now := s.now()
 	h := core.Hostname{
 		ID:             ident.UUID(),

@@ -43,6 +43,11 @@ type Config struct {
 	// Hooks, when not nil, is told about hostname changes (see Hooks). It can
 	// also be set later with SetHooks.
 	Hooks Hooks
+	// OnTransition, when not nil, is called after every committed status
+	// change of an existing hostname (verification, refresh, operators),
+	// next to its audit event: the daemon counts them in
+	// portico_hostname_transitions_total. It must return quickly.
+	OnTransition func(from, to core.HostnameStatus)
 	// AuditLog receives the audit events. Nil means the service logger with
 	// component=audit. Set it when the service logger already carries a
 	// component attribute, to avoid a duplicate key.
@@ -81,6 +86,8 @@ type Service struct {
 	log   *slog.Logger
 	audit *slog.Logger
 	hooks atomic.Pointer[hooksHolder]
+	// verifier checks ownership at once on a refresh (see SetVerifier).
+	verifier atomic.Pointer[verifierHolder]
 
 	// quotaMu serialises count-then-insert when a quota is set, so that
 	// concurrent creates in this process cannot overshoot it. (Several

@@ -11,21 +11,10 @@ import (
 // subsystems that decide statuses (verification, operators). The change
 // must be legal in core's transition table and is applied as a
 // compare-and-swap: when the status is no longer from, nothing changes and
-// the error is a KindConflict (concurrent_update).
+// the error is a KindConflict (concurrent_update). It is
+// TransitionHostname without a reason.
 func (s *Service) SetHostnameStatus(ctx context.Context, zoneID, id string, from, to core.HostnameStatus) error {
-	if err := core.CheckHostnameTransition(from, to); err != nil {
-		return illegalTransition(err)
-	}
-	h, err := s.GetHostname(ctx, zoneID, id)
-	if err != nil {
-		return err
-	}
-	if err := s.st.SetHostnameStatus(ctx, zoneID, h.ID, from, to, s.now()); err != nil {
-		return storeError(err, "changing the status of "+h.Name, ReasonHostnameNotFound)
-	}
-	s.auditHostname(ctx, EventHostnameStatus, h, string(from), string(to))
-	s.changed(ctx, zoneID, h.ID, ChangeStatus)
-	return nil
+	return s.TransitionHostname(ctx, zoneID, id, from, to, "")
 }
 
 // SetSSLStatus is SetHostnameStatus for the certificate status.

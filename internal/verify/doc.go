@@ -1,8 +1,7 @@
 // Package verify decides whether the owner of a custom hostname has proven
 // control of it now, and notices when the customer leaves.
 //
-// It has three parts, free of storage so that the scheduler and the API can
-// wire them as they need:
+// It has four parts; the first three are free of storage:
 //
 //   - Resolver, the DNS as verification sees it, with DNSResolver over real
 //     servers (--resolver, or SystemServers). Its one rule that everything
@@ -14,6 +13,13 @@
 //     (Dialer).
 //   - NextCheck and Decide, pure functions of time: when to check, and what
 //     a Result means for the hostname's status.
+//   - Scheduler, which runs the checks when the schedule in the database
+//     (store.Checks) says they are due, applies the verdicts through the
+//     service (compare-and-swap, audit), settles conflicts between zones
+//     holding one name (conflicts.go), blocks what the operator's blocklist
+//     covers, and offers CheckNow (a refresh) and CheckSoon (the edge's
+//     hint). Its clock is injected: tests drive it with RunOnce under a
+//     fake clock.
 //
 // The ownership token is never logged or copied into a Result.
 package verify

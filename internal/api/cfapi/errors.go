@@ -82,6 +82,7 @@ func (e *cfError) Error() string { return e.Message }
 var reasonCodes = map[string]int{
 	api.ReasonBadJSON:                    codeBadJSON,
 	api.ReasonBodyTooLarge:               codeBadJSON,
+	service.ReasonHostnameBlocked:        codeInvalidHostname, // 1407, "blocked" in the message
 	service.ReasonInvalidMetadata:        codeBadMetadata,
 	service.ReasonMetadataTooLarge:       codeBadMetadata,
 	service.ReasonMetadataOnWildcard:     codeMetadataWildcard,

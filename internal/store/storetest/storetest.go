@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Certificates", func(t *testing.T) { testCertificates(t, open) })
 	t.Run("List", func(t *testing.T) { testList(t, open) })
 	t.Run("Context", func(t *testing.T) { testContext(t, open) })
+	t.Run("Edge", func(t *testing.T) { testEdge(t, open) })
+	t.Run("Verification", func(t *testing.T) { testVerification(t, open) })
 }
 
 // base is the suite's clock: microsecond precision, as the contract keeps.

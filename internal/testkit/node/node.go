@@ -18,6 +18,7 @@ import (
 	"github.com/porticohq/portico/internal/cli"
 	"github.com/porticohq/portico/internal/config"
 	"github.com/porticohq/portico/internal/daemon"
+	"github.com/porticohq/portico/internal/testkit/dnstest"
 	"github.com/porticohq/portico/internal/testkit/pgtest"
 )
 
@@ -33,11 +34,18 @@ type Node struct {
 	BaseURL string
 	// Logs collects everything the node logged.
 	Logs *SyncBuffer
+	// DNS is the node's --resolver: a loopback DNS server in which tests
+	// publish customers' records (ownership TXT, CNAME). It starts empty,
+	// so that checks get "not there" at once instead of waiting on the
+	// machine's resolvers.
+	DNS *dnstest.Server
 }
 
 // Start runs a node on backend ("sqlite" or "postgres") until the test ends.
-// mutate, when not nil, adjusts the configuration first.
-func Start(t testing.TB, backend string, mutate func(*config.Serve)) *Node {
+// mutate, when not nil, adjusts the configuration first; opts (a fake clock,
+// say) go to the daemon. Verification asks the node's own DNS server and may
+// fetch HTTP tokens from loopback.
+func Start(t testing.TB, backend string, mutate func(*config.Serve), opts ...daemon.Option) *Node {
 	t.Helper()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "portico.db")
@@ -52,12 +60,14 @@ func Start(t testing.TB, backend string, mutate func(*config.Serve)) *Node {
 		LogFormat:       "json",
 		ShutdownTimeout: 5 * time.Second,
 	}
+	dns := dnstest.New(t)
+	cfg.Verify = config.Verify{Resolver: dns.Addr(), VerifyAllowPrivate: true}
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d := daemon.New(cfg, log)
+	d := daemon.New(cfg, log, opts...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := d.Start(ctx); err != nil {
@@ -70,7 +80,7 @@ func Start(t testing.TB, backend string, mutate func(*config.Serve)) *Node {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &Node{Daemon: d, Database: db, DataDir: dir, BaseURL: "http://" + d.APIAddr(), Logs: logs}
+	return &Node{Daemon: d, Database: db, DataDir: dir, BaseURL: "http://" + d.APIAddr(), Logs: logs, DNS: dns}
 }
 
 // CLI runs `portico args...` against the node's store and decodes the one

@@ -1,0 +1,213 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/porticohq/portico/internal/dnsname"
+)
+
+// newProxy returns the reverse proxy of one route. It is built with the
+// route, so the per-request path passes nothing through the context: the
+// Rewrite closure already knows the origin, metadata and transport.
+//
+// Rewrite, not Director: ReverseProxy removes hop-by-hop headers (and any
+// listed in Connection) and the inbound Forwarded/X-Forwarded-* before
+// Rewrite runs, so the headers set here always reach the origin (threat
+// model E7, E8).
+func (e *Edge) newProxy(r *route) *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:      func(pr *httputil.ProxyRequest) { e.rewrite(pr, r) },
+		Transport:    e.transports.forRoute(r),
+		BufferPool:   e.buffers,
+		ErrorHandler: e.proxyError,
+		ErrorLog:     e.errLog,
+	}
+}
+
+// rewrite sends the request to the route's origin with the visitor's
+// (normalized) host as Host, X-Forwarded-For from trusted data only, and
+// the metadata header when configured.
+func (e *Edge) rewrite(pr *httputil.ProxyRequest, r *route) {
+	host := dnsname.NormalizeHost(pr.In.Host)
+	// The origin has no path or query of its own (ParseOrigin refuses
+	// them), so setting scheme and host is all SetURL would do, without
+	// its path join.
+	pr.Out.URL.Scheme = r.origin.url.Scheme
+	pr.Out.URL.Host = r.origin.url.Host
+	pr.Out.Host = host
+	if prior, ok := pr.In.Header["X-Forwarded-For"]; ok && e.trusted(pr.In.RemoteAddr) {
+		pr.Out.Header["X-Forwarded-For"] = prior
+	}
+	pr.SetXForwarded()
+	pr.Out.Header.Set("X-Forwarded-Host", host)
+	if e.cfg.MetadataHeader != "" {
+		pr.Out.Header.Del(e.cfg.MetadataHeader)
+		if r.metadata != "" {
+			pr.Out.Header.Set(e.cfg.MetadataHeader, r.metadata)
+		}
+	}
+}
+
+// trusted reports whether the peer is a configured load balancer.
+func (e *Edge) trusted(remoteAddr string) bool {
+	if len(e.cfg.TrustedProxies) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, p := range e.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyError maps an origin failure to 504 (a timeout: dial, TLS or
+// response headers) or 502 (anything else: refused, reset, a certificate
+// that does not verify), with a small page. A visitor who went away gets
+// nothing, logged as 499.
+func (e *Edge) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	rl, _ := w.(*responseLog)
+	if r.Context().Err() != nil {
+		if rl != nil {
+			rl.status = 499
+		}
+		return
+	}
+	status := http.StatusBadGateway
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		status = http.StatusGatewayTimeout
+	}
+	attrs := []any{"host", r.Host, "status", status, "err", err}
+	if rl != nil && rl.route != nil {
+		attrs = append(attrs, "hostname_id", rl.route.hostnameID, "zone_id", rl.route.zoneID)
+	}
+	e.log.Warn("origin request failed", attrs...)
+	writePage(w, status)
+}
+
+// transports are the connection pools to origins. Plain HTTP origins and
+// HTTPS origins verified under their own name share one tuned Transport,
+// whose pools are keyed by origin address. An origin reached with another
+// SNI (custom_origin_sni) needs its own Transport, since http.Transport
+// keys its pools by address only: a connection opened with one SNI must
+// never carry a request meant for another. Those are kept per SNI, bounded.
+type transports struct {
+	e    *Edge
+	base *http.Transport
+
+	mu    sync.Mutex
+	bySNI map[string]*http.Transport
+}
+
+const maxSNITransports = 4096
+
+func newTransports(e *Edge) *transports {
+	t := &transports{e: e, bySNI: map[string]*http.Transport{}}
+	t.base = t.newTransport("")
+	return t
+}
+
+func (t *transports) newTransport(sni string) *http.Transport {
+	cfg := t.e.cfg
+	d := &net.Dialer{Timeout: cfg.OriginDialTimeout, KeepAlive: 30 * time.Second, Resolver: cfg.Resolver}
+	return &http.Transport{
+		Proxy:                  nil, // never an environment proxy between edge and origin
+		DialContext:            d.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           0, // bounded per origin below
+		MaxIdleConnsPerHost:    cfg.MaxIdleConnsPerOrigin,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    cfg.OriginDialTimeout,
+		ResponseHeaderTimeout:  cfg.OriginResponseTimeout,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // pass Accept-Encoding and bodies through untouched
+		MaxResponseHeaderBytes: 1 << 20,
+		WriteBufferSize:        32 << 10,
+		ReadBufferSize:         32 << 10,
+		TLSClientConfig: &tls.Config{
+			RootCAs:    cfg.OriginRoots,
+			ServerName: sni,
+			MinVersion: tls.VersionTLS12,
+		},
+	}
+}
+
+// forSNI returns the Transport that dials HTTPS origins with sni.
+func (t *transports) forSNI(sni string) *http.Transport {
+	if sni == "" {
+		return t.base
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tr := t.bySNI[sni]; tr != nil {
+		return tr
+	}
+	if len(t.bySNI) >= maxSNITransports {
+		for k, old := range t.bySNI { // drop one at random
+			old.CloseIdleConnections()
+			delete(t.bySNI, k)
+			break
+		}
+	}
+	tr := t.newTransport(sni)
+	t.bySNI[sni] = tr
+	return tr
+}
+
+// forRoute picks the round tripper of a route. With the visitor's host as
+// SNI, an exact hostname always sends its own name; a wildcard one sends
+// whichever name the visitor asked for, chosen per request.
+func (t *transports) forRoute(r *route) http.RoundTripper {
+	o := r.origin
+	switch {
+	case o.url.Scheme == "http":
+		return t.base
+	case o.requestHost && !r.key.wild:
+		return t.forSNI(r.name)
+	case o.requestHost:
+		return requestHostTransport{t}
+	}
+	return t.forSNI(o.sni)
+}
+
+// requestHostTransport sends each request with its own Host as SNI.
+type requestHostTransport struct{ t *transports }
+
+func (rt requestHostTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	return rt.t.forSNI(req.Host).RoundTrip(req)
+}
+
+func (t *transports) closeIdle() {
+	t.base.CloseIdleConnections()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, tr := range t.bySNI {
+		tr.CloseIdleConnections()
+	}
+}
+
+// bufferPool recycles the 32 KiB buffers ReverseProxy copies bodies with.
+type bufferPool struct{ p sync.Pool }
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().(*[]byte); ok {
+		return *v
+	}
+	return make([]byte, 32<<10)
+}
+
+func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
