@@ -31,8 +31,9 @@ import (
 
 // Store is a store.Store on one SQLite file. It is safe for concurrent use.
 type Store struct {
-	w *sql.DB // exactly one connection: every write
-	r *sql.DB // read-only connections: every read outside a write
+	w    *sql.DB // exactly one connection: every write
+	r    *sql.DB // read-only connections: every read outside a write
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,6 +67,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()),
 			"journal_mode(WAL)",
 			"synchronous(FULL)",
+			// No checkpoint inside a commit: the checkpointer does it in
+			// the background (see checkpoint.go).
+			"wal_autocheckpoint(0)",
 			"foreign_keys(1)",
 			"cache_size(-16384)", // 16 MiB: index pages of a large zone stay hot
 		},
@@ -106,6 +110,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ckpt, err = startCheckpointer(abs); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -117,7 +125,11 @@ func dsn(abs string, params url.Values) string {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.stop()
+	}
+	return errors.Join(err, s.r.Close(), s.w.Close())
 }
 
 // Ping checks that the file can be read.
