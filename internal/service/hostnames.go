@@ -108,6 +108,13 @@ func (s *Service) CreateHostname(ctx context.Context, zoneID string, in Hostname
 		s.auditCertificate(ctx, EventCertificateUploaded, h, c)
 	}
 	s.changed(ctx, z.ID, h.ID, ChangeCreated)
+	if len(uploaded) == 0 {
+		// Nothing was added after the insert, so h is exactly the stored row
+		// (times are already at the store's microsecond precision): skip the
+		// read, a third of a create's database time at a million hostnames.
+		h.Version = 1
+		return h, nil
+	}
 	return s.reread(ctx, h), nil
 }
 

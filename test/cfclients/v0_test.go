@@ -10,6 +10,7 @@ import (
 	"time"
 
 	cf0 "github.com/cloudflare/cloudflare-go"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestV0Lifecycle(t *testing.T) {
@@ -48,6 +49,10 @@ func TestV0Lifecycle(t *testing.T) {
 		got, err := e.v0.CustomHostname(ctx, zone, h.ID)
 		if err != nil || got.ID != h.ID || got.Hostname != h.Hostname {
 			t.Fatalf("get: %+v %v", got, err)
+		}
+		// The create reply is exactly what a GET shows afterwards.
+		if diff := cmp.Diff(h, got); diff != "" {
+			t.Errorf("create reply differs from GET (-create +get):\n%s", diff)
 		}
 		if (*got.CustomMetadata)["customer_id"] != "12345" {
 			t.Errorf("custom_metadata %+v", got.CustomMetadata)

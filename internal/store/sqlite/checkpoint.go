@@ -20,9 +20,11 @@ const checkpointInterval = time.Second
 // connection, which never waits for readers or the writer, so the WAL stays
 // small without any request paying for it.
 type checkpointer struct {
-	db   *sql.DB
-	done chan struct{}
-	wg   sync.WaitGroup
+	db       *sql.DB
+	done     chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
 }
 
 func startCheckpointer(abs string) (*checkpointer, error) {
@@ -57,8 +59,12 @@ func (c *checkpointer) loop() {
 
 // stop ends the loop. No final checkpoint is needed: SQLite folds the WAL
 // into the file when the last connection to it closes.
+// It is safe to call more than once (Store.Close may be).
 func (c *checkpointer) stop() error {
-	close(c.done)
-	c.wg.Wait()
-	return c.db.Close()
+	c.stopOnce.Do(func() {
+		close(c.done)
+		c.wg.Wait()
+		c.stopErr = c.db.Close()
+	})
+	return c.stopErr
 }

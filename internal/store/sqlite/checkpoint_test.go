@@ -44,6 +44,10 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Close(); err == nil {
+		// A second Close must not panic; database/sql may report it closed.
+		t.Log("second Close: ok")
+	}
 	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
 		t.Errorf("WAL left with %d bytes after Close", fi.Size())
 	}
