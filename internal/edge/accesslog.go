@@ -25,7 +25,8 @@ type responseLog struct {
 	status   int
 	bytes    int64
 	// deadline is the underlying writer's SetWriteDeadline (HTTP/1 and
-	// HTTP/2 writers both have it); extended is when it was last moved.
+	// HTTP/2 writers both have it); extended is when it was last moved
+	// (zero before the first write).
 	deadline interface{ SetWriteDeadline(time.Time) error }
 	extended time.Time
 }
@@ -37,9 +38,10 @@ func (e *Edge) newResponseLog(w http.ResponseWriter, r *http.Request, listener s
 	now := time.Now()
 	*rl = responseLog{ResponseWriter: w, e: e, req: r, listener: listener, start: now}
 	if d, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		// Until the first write, the origin may take its full response
+		// timeout; the first write must then be possible for WriteTimeout.
 		rl.deadline = d
-		rl.extended = now
-		_ = d.SetWriteDeadline(now.Add(e.cfg.WriteTimeout))
+		_ = d.SetWriteDeadline(now.Add(e.cfg.OriginResponseTimeout + e.cfg.WriteTimeout))
 	}
 	return rl
 }
@@ -69,7 +71,7 @@ func (w *responseLog) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	if w.deadline != nil {
-		if now := time.Now(); now.Sub(w.extended) > w.e.cfg.WriteTimeout/4 {
+		if now := time.Now(); w.extended.IsZero() || now.Sub(w.extended) > w.e.cfg.WriteTimeout/4 {
 			_ = w.deadline.SetWriteDeadline(now.Add(w.e.cfg.WriteTimeout))
 			w.extended = now
 		}

@@ -74,6 +74,16 @@ func (c *routeCache) get(k routeKey) *route {
 	return r
 }
 
+// peek is get without marking the route used (for the change feed, whose
+// refreshes must not keep cold routes warm).
+func (c *routeCache) peek(k routeKey) *route {
+	sh := c.shardOf(k)
+	sh.mu.RLock()
+	r := sh.m[k]
+	sh.mu.RUnlock()
+	return r
+}
+
 // put stores r under its key, replacing any previous route, and evicts when
 // the cache is over capacity.
 func (c *routeCache) put(r *route) {

@@ -201,7 +201,7 @@ func (e *Edge) apply(ctx context.Context, changes []store.Change) (progressed bo
 				continue
 			}
 			k := keyOf(c.Name)
-			if store.EdgeServes(c.Status) && e.cache.get(k) == nil {
+			if store.EdgeServes(c.Status) && e.cache.peek(k) == nil {
 				// Activated (or changed while active) and not hot: the
 				// index entry is all that is needed; the route loads on
 				// its first handshake.
@@ -212,7 +212,7 @@ func (e *Edge) apply(ctx context.Context, changes []store.Change) (progressed bo
 				delete(keys, k)
 				continue
 			}
-			if ix := e.index.Load(); !store.EdgeServes(c.Status) && ix != nil && !ix.has(k) && e.cache.get(k) == nil {
+			if ix := e.index.Load(); !store.EdgeServes(c.Status) && ix != nil && !ix.has(k) && e.cache.peek(k) == nil {
 				// Not served before, not served now (a pending hostname
 				// created or edited): nothing to look up.
 				e.markStale(k)
@@ -268,7 +268,7 @@ func (e *Edge) refresh(ctx context.Context, k routeKey) error {
 	if ix != nil {
 		ix.add(row.Name)
 	}
-	if e.cache.get(k) == nil {
+	if e.cache.peek(k) == nil {
 		return nil
 	}
 	certs, err := e.src.EdgeCertificates(ctx, row.HostnameID)

@@ -117,9 +117,7 @@ func TestDatabaseDown(t *testing.T) {
 			t.Fatalf("%s before: %d", host, resp.StatusCode)
 		}
 	}
-	if err := h.st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	h.closeStore()
 	h.edge.HostnameChanged(t.Context(), "", "", "") // read the feed now: it fails
 	time.Sleep(200 * time.Millisecond)
 	for _, host := range []string{"hot.customer-a.com", "b.hot-wild.com"} {

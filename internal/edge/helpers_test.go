@@ -33,17 +33,18 @@ import (
 // harness is a real edge on loopback over a real store, fed through the
 // real service, with a recording origin.
 type harness struct {
-	svc    *service.Service
-	st     store.Store
-	clk    *clock.Fake
-	ca     *servicetest.CA
-	src    *countingSource
-	edge   *Edge
-	access *servicetest.LogBuffer
-	logs   *servicetest.LogBuffer
-	checks *recordedChecks
-	acme   *Challenges
-	origin *origin
+	svc       *service.Service
+	st        store.Store
+	clk       *clock.Fake
+	ca        *servicetest.CA
+	src       *countingSource
+	edge      *Edge
+	access    *servicetest.LogBuffer
+	logs      *servicetest.LogBuffer
+	checks    *recordedChecks
+	acme      *Challenges
+	origin    *origin
+	closeOnce sync.Once
 	// clients are closed before the edge shuts down, so that Shutdown does
 	// not wait for their idle connections.
 	clients []*http.Client
@@ -68,7 +69,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { st.Close() })
+		t.Cleanup(h.closeStore)
 		h.st = st
 	}
 	h.ca = servicetest.NewCA(t, h.clk)
@@ -121,6 +122,10 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	return h
 }
 
+// closeStore closes the harness's own store once (a test may close it
+// early to take the database down).
+func (h *harness) closeStore() { h.closeOnce.Do(func() { h.st.Close() }) }
+
 // zone creates a zone whose fallback origin is the recording origin.
 func (h *harness) zone(t testing.TB, name string) core.Zone {
 	t.Helper()
@@ -148,7 +153,7 @@ func (h *harness) hostname(t testing.TB, z core.Zone, name string, edit func(*se
 		t.Fatal(err)
 	}
 	probe := strings.Replace(name, "*", "probe", 1)
-	h.eventually(t, 2*time.Second, "serving "+name, func() bool { return h.edge.serves(probe) })
+	h.eventually(t, 5*time.Second, "serving "+name, func() bool { return h.edge.serves(probe) })
 	return hn
 }
 
