@@ -176,10 +176,14 @@ func testEdgeFeed(t *testing.T, s edgeStore) {
 		}, nil},
 		{"delete", func() error { return s.DeleteHostname(ctx(t), z.ID, h.ID) }, []feedEntry{hostEntry("")}},
 	}
+	seen := map[feedEntry]bool{}
 	for _, st := range steps {
 		wantErr(t, st.name, st.write(), nil)
 		var entries []feedEntry
 		entries, cur = readFeed(t, s, cur)
+		for _, e := range entries {
+			seen[e] = true
+		}
 		switch st.name {
 		case "certificate":
 			kinds := map[store.ChangeKind]int{}
@@ -198,13 +202,18 @@ func testEdgeFeed(t *testing.T, s edgeStore) {
 			diff(t, st.name, st.want, entries)
 		}
 	}
+	// LatestChange is where a new reader starts. It may be conservative
+	// (PostgreSQL starts before any transaction still open anywhere in the
+	// cluster, which other tests' databases hold), so a reader may replay
+	// changes it already applied, which is harmless; it must never start
+	// past a change it has not seen.
 	latest, err := s.LatestChange(ctx(t))
 	wantErr(t, "LatestChange", err, nil)
-	if got, _ := readFeed(t, s, latest); len(got) != 0 {
-		t.Errorf("changes after LatestChange: %+v", got)
-	}
-	if latest.Less(cur) {
-		t.Errorf("LatestChange %v is before the last change %v", latest, cur)
+	after, _ := readFeed(t, s, latest)
+	for _, e := range after {
+		if !seen[e] {
+			t.Errorf("change after LatestChange that the feed never showed: %+v", e)
+		}
 	}
 }
 
