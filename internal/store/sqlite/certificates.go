@@ -8,7 +8,7 @@ import (
 
 	"github.com/porticohq/portico/internal/core"
 	"github.com/porticohq/portico/internal/store"
-	"github.com/porticohq/portico/internal/store/internal/columns"
+	"github.com/porticohq/portico/internal/store/columns"
 )
 
 const certificateColumns = `id, hostname_id, source, chain_pem, key_ciphertext, issuer, serial_number,

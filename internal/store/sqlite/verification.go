@@ -10,7 +10,7 @@ import (
 
 	"github.com/porticohq/portico/internal/core"
 	"github.com/porticohq/portico/internal/store"
-	"github.com/porticohq/portico/internal/store/internal/columns"
+	"github.com/porticohq/portico/internal/store/columns"
 )
 
 var (
