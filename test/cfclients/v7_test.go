@@ -160,11 +160,24 @@ func TestV7AutoPaging(t *testing.T) {
 		if len(seen) != n {
 			t.Fatalf("auto-paging saw %d, want %d", len(seen), n)
 		}
-		// Descending by ssl status pages are still complete and disjoint.
-		first, err := e.v7.CustomHostnames.List(ctx, ch.CustomHostnameListParams{ZoneID: cf7.F(e.a.ZoneID),
-			Order: cf7.F(ch.CustomHostnameListParamsOrderSSLStatus), Direction: cf7.F(ch.CustomHostnameListParamsDirectionDesc), PerPage: cf7.F(100.0)})
-		if err != nil || len(first.Result) != 100 {
-			t.Fatalf("ordered page: %d %v", len(first.Result), err)
+		// Descending by ssl status, the pages are still complete and disjoint.
+		ordered := map[string]bool{}
+		for page, want := range map[float64]int{1: 100, 2: n - 100} {
+			res, err := e.v7.CustomHostnames.List(ctx, ch.CustomHostnameListParams{ZoneID: cf7.F(e.a.ZoneID),
+				Order: cf7.F(ch.CustomHostnameListParamsOrderSSLStatus), Direction: cf7.F(ch.CustomHostnameListParamsDirectionDesc),
+				PerPage: cf7.F(100.0), Page: cf7.F(page)})
+			if err != nil || len(res.Result) != want {
+				t.Fatalf("ordered page %v: %d rows, want %d (%v)", page, len(res.Result), want, err)
+			}
+			for _, h := range res.Result {
+				if ordered[h.ID] || !seen[h.ID] {
+					t.Errorf("ordered page %v: %s repeated or unknown", page, h.ID)
+				}
+				ordered[h.ID] = true
+			}
+		}
+		if len(ordered) != n {
+			t.Errorf("ordered pages hold %d hostnames, want %d", len(ordered), n)
 		}
 	})
 }

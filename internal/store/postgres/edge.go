@@ -59,15 +59,8 @@ func (s *Store) EdgeRoutes(ctx context.Context, name string) ([]store.EdgeRoute,
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanEdgeRoute(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+		out, err = pgx.AppendRows(out, rows, rowTo(scanEdgeRoute))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading routes of %s: %w", name, err)

@@ -60,3 +60,9 @@ func (p *pool) close() { p.p.Close() }
 
 // size is the most connections the pool opens.
 func (p *pool) size() int { return int(p.p.Config().MaxConns) }
+
+// rowTo adapts a scan function of the store (which also serves QueryRow) to
+// pgx.AppendRows, so every multi-row read is one call instead of a loop.
+func rowTo[T any](scan func(pgx.Row) (T, error)) pgx.RowToFunc[T] {
+	return func(r pgx.CollectableRow) (T, error) { return scan(r) }
+}

@@ -98,15 +98,8 @@ func (s *Store) ClaimDueChecks(ctx context.Context, now time.Time, limit int, ow
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			cs, err := scanCheck(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, cs)
-		}
-		return rows.Err()
+		out, err = pgx.AppendRows(out, rows, rowTo(scanCheck))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claiming due checks: %w", err)

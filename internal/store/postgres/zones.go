@@ -55,15 +55,8 @@ func (s *Store) ListZones(ctx context.Context) ([]core.Zone, error) {
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			z, err := scanZone(rows)
-			if err != nil {
-				return err
-			}
-			zs = append(zs, z)
-		}
-		return rows.Err()
+		zs, err = pgx.AppendRows(zs, rows, rowTo(scanZone))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing zones: %w", err)
