@@ -39,8 +39,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// StepTimeout bounds one Step, polls included. Default 3 min.
 	StepTimeout time.Duration
-	// PollInterval is the pause between polls of a pending authorization or
-	// a processing order when the CA sends no Retry-After. Default 1 s.
+	// PollInterval is the pause between polls of a pending authorization,
+	// and the longest pause between polls of a processing order (which
+	// start at a quarter of it and double), when the CA sends no
+	// Retry-After. Default 500 ms: a fresh order is usually ready within a
+	// second, and a CA that needs longer says so with Retry-After.
 	PollInterval time.Duration
 	// PollTimeout is how long one Step polls before it gives up and retries
 	// later (transient). Default 90 s.
@@ -181,7 +184,7 @@ func (cfg Config) resolve() (settings, error) {
 	}
 	st.RequestTimeout = orDefault(st.RequestTimeout, 30*time.Second)
 	st.StepTimeout = orDefault(st.StepTimeout, 3*time.Minute)
-	st.PollInterval = orDefault(st.PollInterval, time.Second)
+	st.PollInterval = orDefault(st.PollInterval, 500*time.Millisecond)
 	st.PollTimeout = orDefault(st.PollTimeout, 90*time.Second)
 	if st.Pacing.PerAccount == (Rate{}) {
 		st.Pacing.PerAccount = Rate{Count: 300, Per: 3 * time.Hour}

@@ -220,11 +220,15 @@ func (e *env) checkIssued(id string, names ...string) *x509.Certificate {
 	if iss.Result.CertificateID != iss.ID || iss.Result.SerialNumber != leaf.SerialNumber.String() {
 		e.t.Errorf("result id %s serial %s, want %s %s", iss.Result.CertificateID, iss.Result.SerialNumber, iss.ID, leaf.SerialNumber)
 	}
-	der, err := e.box.Open(iss.Result.KeyCiphertext, acme.CertificateKeyAAD(iss.ID, iss.HostnameID))
+	keyPEM, err := e.box.Open(iss.Result.KeyCiphertext, acme.CertificateKeyAAD(iss.ID, iss.HostnameID))
 	if err != nil {
 		e.t.Fatalf("opening the certificate key: %v", err)
 	}
-	key, err := x509.ParsePKCS8PrivateKey(der)
+	block, _ := pem.Decode(keyPEM)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		e.t.Fatalf("the sealed key is not a PKCS#8 PEM block")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -285,7 +289,7 @@ func (p *testPublisher) published() (httpCount int) {
 	return len(p.http)
 }
 
-func (p *testPublisher) PresentHTTP(_ context.Context, token, keyAuth string) error {
+func (p *testPublisher) PresentHTTP(_ context.Context, _, token, keyAuth string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.present++
@@ -295,7 +299,7 @@ func (p *testPublisher) PresentHTTP(_ context.Context, token, keyAuth string) er
 	return nil
 }
 
-func (p *testPublisher) CleanupHTTP(_ context.Context, token string) error {
+func (p *testPublisher) CleanupHTTP(_ context.Context, _, token string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.http, token)

@@ -331,7 +331,7 @@ func (is *Issuer) cleanup(ctx context.Context, authzs []Authz, label string) {
 		var err error
 		switch a.ChallengeType {
 		case acme.ChallengeTypeHTTP01:
-			err = is.pub.CleanupHTTP(ctx, a.Token)
+			err = is.pub.CleanupHTTP(ctx, a.Identifier, a.Token)
 		case acme.ChallengeTypeDNS01:
 			err = is.pub.CleanupDNS(ctx, label, a.TXTValue)
 		}

@@ -18,10 +18,10 @@ import (
 
 type nopPublisher struct{}
 
-func (nopPublisher) PresentHTTP(context.Context, string, string) error { return nil }
-func (nopPublisher) CleanupHTTP(context.Context, string) error         { return nil }
-func (nopPublisher) PresentDNS(context.Context, string, string) error  { return nil }
-func (nopPublisher) CleanupDNS(context.Context, string, string) error  { return nil }
+func (nopPublisher) PresentHTTP(context.Context, string, string, string) error { return nil }
+func (nopPublisher) CleanupHTTP(context.Context, string, string) error         { return nil }
+func (nopPublisher) PresentDNS(context.Context, string, string) error          { return nil }
+func (nopPublisher) CleanupDNS(context.Context, string, string) error          { return nil }
 
 // --issuer internal: the same lifecycle, signed in-process, no challenge.
 func TestLocalCA(t *testing.T) {

@@ -18,7 +18,8 @@ import "context"
 //     to validate right after (threat model B12, B13). An error means "not
 //     published"; the engine retries later.
 //   - PresentHTTP serves keyAuth as the body of
-//     /.well-known/acme-challenge/<token> on any Host, over plain HTTP.
+//     /.well-known/acme-challenge/<token> over plain HTTP, for requests
+//     whose Host is identifier (the name being validated) only.
 //   - PresentDNS adds value to the TXT values of the delegation label
 //     (authdns.MemRecords.Add semantics: the label exists already, and a
 //     name and its wildcard may have two values at once).
@@ -26,8 +27,8 @@ import "context"
 //   - Implementations MUST be safe for concurrent use and SHOULD return
 //     when ctx is done.
 type ChallengePublisher interface {
-	PresentHTTP(ctx context.Context, token, keyAuth string) error
-	CleanupHTTP(ctx context.Context, token string) error
+	PresentHTTP(ctx context.Context, identifier, token, keyAuth string) error
+	CleanupHTTP(ctx context.Context, identifier, token string) error
 	PresentDNS(ctx context.Context, label, value string) error
 	CleanupDNS(ctx context.Context, label, value string) error
 }

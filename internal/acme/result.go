@@ -52,7 +52,9 @@ func (is *Issuer) result(ca *caClient, iss *Issuance, chainPEM []byte, key crypt
 			return nil, fatalError(fmt.Sprintf("The issued certificate does not cover %s.", name), nil)
 		}
 	}
-	sealed, err := is.box.Seal(keyDER, CertificateKeyAAD(iss.ID, iss.HostnameID))
+	// Sealed as PKCS#8 PEM, the form uploaded certificates' keys take, so
+	// that the edge opens both alike.
+	sealed, err := is.box.Seal(keyPEM, CertificateKeyAAD(iss.ID, iss.HostnameID))
 	if err != nil {
 		return nil, fmt.Errorf("sealing the certificate key: %w", err)
 	}

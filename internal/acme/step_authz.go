@@ -114,7 +114,7 @@ func (is *Issuer) present(ctx context.Context, iss *Issuance) error {
 		var err error
 		switch a.ChallengeType {
 		case acme.ChallengeTypeHTTP01:
-			err = is.pub.PresentHTTP(ctx, a.Token, a.KeyAuth)
+			err = is.pub.PresentHTTP(ctx, a.Identifier, a.Token, a.KeyAuth)
 		case acme.ChallengeTypeDNS01:
 			err = is.pub.PresentDNS(ctx, iss.DCVLabel, a.TXTValue)
 		}

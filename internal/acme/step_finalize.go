@@ -114,6 +114,7 @@ func (is *Issuer) download(ctx context.Context, ca *caClient, acct acme.Account,
 func (is *Issuer) waitOrder(ctx context.Context, ca *caClient, acct acme.Account, orderURL string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, is.cfg.PollTimeout)
 	defer cancel()
+	pause := is.cfg.PollInterval / 4
 	for {
 		o, err := ca.client.GetOrder(ctx, acct, acme.Order{Location: orderURL})
 		if err != nil {
@@ -131,7 +132,8 @@ func (is *Issuer) waitOrder(ctx context.Context, ca *caClient, acct acme.Account
 		default:
 			return "", fmt.Errorf("the order is %q after finalization", o.Status)
 		}
-		wait := is.cfg.PollInterval
+		wait := pause
+		pause = min(2*pause, is.cfg.PollInterval)
 		if n, ok := ctx.Value(retryNoteKey{}).(*retryNote); ok {
 			wait = max(wait, n.pollAfter().Sub(is.clk.Now())) // honour the CA's Retry-After (threat model B8)
 		}

@@ -75,6 +75,9 @@ type Serve struct {
 	Secrets
 	Verify
 	Edge
+	Certs
+	Webhooks
+	Mail
 	// APIListen is the control plane's address (default 127.0.0.1:8080).
 	APIListen string
 	// LogLevel is debug, info, warn or error (default info).
@@ -99,6 +102,9 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 	c.Secrets.Register(fs)
 	c.Verify.Register(fs)
 	c.Edge.Register(fs)
+	c.Certs.Register(fs)
+	c.Webhooks.Register(fs)
+	c.Mail.Register(fs)
 	fs.StringVar(&c.APIListen, "api-listen", "127.0.0.1:8080", "control plane API listen address")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
@@ -111,7 +117,7 @@ func (c *Serve) Register(fs *flag.FlagSet) {
 // Validate checks the serve configuration.
 func (c Serve) Validate() error {
 	var errs []error
-	errs = append(errs, c.Store.Validate(), c.Verify.Validate(), c.Edge.Validate())
+	errs = append(errs, c.Store.Validate(), c.Verify.Validate(), c.Edge.Validate(), c.Certs.Validate(c.DCVZone), c.Webhooks.Validate(), c.Mail.Validate())
 	if _, _, err := net.SplitHostPort(c.APIListen); err != nil {
 		errs = append(errs, fmt.Errorf("--api-listen %q: %w", c.APIListen, err))
 	}

@@ -95,7 +95,12 @@ type SSL struct {
 	Settings             TLSSettings
 	ValidationRecords    []ValidationRecord
 	DCVDelegation        []ValidationRecord
-	ValidationErrors     []string
+	// DCVLabel is the hostname's label in the DCV delegation zone (the
+	// first label of DCVDelegation's CNAME target), unique to this
+	// hostname: the authoritative DNS server answers DNS-01 values under
+	// it. "" when Portico has no DCV zone.
+	DCVLabel         string
+	ValidationErrors []string
 	// Certificates are the hostname's deployed certificates, newest first.
 	// A custom (uploaded) certificate takes priority over a managed one.
 	Certificates []Certificate

@@ -36,7 +36,7 @@ var hostnameTransitions = map[HostnameStatus][]HostnameStatus{
 var sslRestart = []SSLStatus{SSLInitializing, SSLPendingDeletion, SSLDeleted}
 
 var sslTransitions = map[SSLStatus][]SSLStatus{
-	SSLInitializing:         {SSLPendingValidation, SSLPendingIssuance, SSLActive, SSLInitializingTimedOut, SSLPendingDeletion, SSLDeleted},
+	SSLInitializing:         {SSLPendingValidation, SSLPendingIssuance, SSLPendingDeployment, SSLActive, SSLInitializingTimedOut, SSLPendingDeletion, SSLDeleted},
 	SSLPendingValidation:    {SSLPendingIssuance, SSLValidationTimedOut, SSLInitializing, SSLPendingDeletion, SSLDeleted},
 	SSLPendingIssuance:      {SSLPendingDeployment, SSLActive, SSLIssuanceTimedOut, SSLPendingValidation, SSLInitializing, SSLPendingDeletion, SSLDeleted},
 	SSLPendingDeployment:    {SSLActive, SSLDeploymentTimedOut, SSLStagingDeployment, SSLHoldingDeployment, SSLInitializing, SSLPendingDeletion, SSLDeleted},

@@ -1,7 +1,7 @@
 // Package daemon wires Portico's parts together for `portico serve` and owns
-// their start and stop order: store, secrets, service, verification, then
-// the listeners; on shutdown the listeners drain first, verification stops,
-// and the store closes last.
+// their start and stop order: store, secrets, service, verification, webhook
+// delivery, then the listeners; on shutdown the listeners drain first,
+// verification and webhook delivery stop, and the store closes last.
 package daemon
 
 import (
@@ -19,6 +19,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/porticohq/portico/internal/api/cfapi"
+	"github.com/porticohq/portico/internal/api/scdapi"
+	"github.com/porticohq/portico/internal/api/webhookapi"
 	"github.com/porticohq/portico/internal/clock"
 	"github.com/porticohq/portico/internal/config"
 	"github.com/porticohq/portico/internal/database"
@@ -37,6 +39,10 @@ type Daemon struct {
 	reg    *prometheus.Registry
 	verify verifier
 	edge   edgeNode
+	certs  certNode
+	// webhooks is the webhook delivery (webhooks.go).
+	webhooks webhookNode
+	mail     mailer
 
 	apiLn  net.Listener
 	apiSrv *http.Server
@@ -81,6 +87,9 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := d.checkMasterKey(ctx, box); err != nil {
+		return err
+	}
 	d.reg = prometheus.NewRegistry()
 	d.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := d.newVerifyMetrics(); err != nil {
@@ -88,16 +97,26 @@ func (d *Daemon) Start(ctx context.Context) (err error) {
 	}
 
 	d.svc = service.New(service.Config{
-		DCVZone:      d.cfg.DCVZone,
-		CertRoots:    roots,
-		QuotaPerZone: d.cfg.Quota,
-		AuditLog:     d.log.With("component", "audit"),
-		OnTransition: d.verify.metrics.Transition,
+		DCVZone:                d.cfg.DCVZone,
+		CertRoots:              roots,
+		QuotaPerZone:           d.cfg.Quota,
+		CertificateAuthorities: d.serviceCAs(),
+		AuditLog:               d.log.With("component", "audit"),
+		OnTransition:           d.verify.metrics.Transition,
 	}, d.store, box, d.clock, d.log.With("component", "service"))
 	if err := d.startVerify(); err != nil {
 		return err
 	}
+	if err := d.startWebhooks(box); err != nil {
+		return err
+	}
+	if err := d.startMail(); err != nil {
+		return err
+	}
 	if err := d.startEdge(ctx, box); err != nil {
+		return err
+	}
+	if err := d.startCerts(ctx, box); err != nil {
 		return err
 	}
 
@@ -144,14 +163,17 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stopping the API server: %w", err))
 		}
 	}
-	errs = append(errs, d.stopEdge(ctx))
+	errs = append(errs, d.stopEdge(ctx), d.stopCerts(ctx))
 	d.closeAll()
 	return errors.Join(errs...)
 }
 
 func (d *Daemon) closeAll() {
 	_ = d.stopEdge(context.Background()) // after a failed start: nothing to drain
+	_ = d.stopCerts(context.Background())
 	d.stopVerify()
+	d.stopWebhooks()
+	d.stopMail()
 	if d.store != nil {
 		if err := d.store.Close(); err != nil {
 			d.log.Warn("closing the store", "err", err)
@@ -162,7 +184,11 @@ func (d *Daemon) closeAll() {
 
 func (d *Daemon) apiHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/client/v4/", cfapi.New(d.svc, d.log.With("component", "cfapi"), d.reg))
+	mux.Handle(cfapi.Prefix, cfapi.New(d.svc, d.log.With("component", "cfapi"), d.reg))
+	mux.Handle(scdapi.Prefix, scdapi.New(d.svc, d.log.With("component", "scdapi"), d.reg))
+	webhooks := webhookapi.New(d.svc, d.webhooks.endpoints, d.log.With("component", "webhookapi"), d.reg)
+	mux.Handle(webhookapi.Prefix, webhooks)
+	mux.Handle(webhookapi.Prefix+"/", webhooks)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync/atomic"
 
+	"github.com/porticohq/portico/internal/clock"
 	"github.com/porticohq/portico/internal/edge"
 	"github.com/porticohq/portico/internal/secrets"
 	"github.com/porticohq/portico/internal/store"
@@ -55,7 +56,7 @@ func (d *Daemon) startEdge(ctx context.Context, box *secrets.Box) error {
 		IdleTimeout:           ec.IdleTimeout,
 		OriginResponseTimeout: ec.OriginTimeout,
 		CacheSize:             ec.CacheSize,
-		Challenges:            d.edge.challenges,
+		Challenges:            challengeSource{local: d.edge.challenges, st: d.store, clock: d.clock},
 	}
 	if ec.DefaultCertFile != "" {
 		pair, err := tls.LoadX509KeyPair(ec.DefaultCertFile, ec.DefaultKeyFile)
@@ -104,6 +105,25 @@ func (d *Daemon) Edge() *edge.Edge { return d.edge.edge }
 // Challenges returns the node's HTTP-01 challenge set (for ACME); nil
 // before Start.
 func (d *Daemon) Challenges() *edge.Challenges { return d.edge.challenges }
+
+// challengeSource answers HTTP-01 from this node's memory first, then from
+// the database, where any node's ACME orders publish theirs.
+type challengeSource struct {
+	local *edge.Challenges
+	st    store.Store
+	clock clock.Clock
+}
+
+func (c challengeSource) KeyAuthorization(ctx context.Context, host, token string) (string, bool, error) {
+	if ka, ok, _ := c.local.KeyAuthorization(ctx, host, token); ok {
+		return ka, true, nil
+	}
+	is, ok := c.st.(store.Issuances)
+	if !ok {
+		return "", false, nil
+	}
+	return is.HTTPChallenge(ctx, host, token, c.clock.Now())
+}
 
 // resolverFor sends every origin name lookup to servers (--resolver), in
 // turn: nothing falls back to the system resolver.

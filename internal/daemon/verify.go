@@ -39,14 +39,9 @@ func (d *Daemon) startVerify() error {
 		return errors.New("the store keeps no check schedule")
 	}
 	blocks, _ := d.store.(store.Blocklist)
-	servers, err := d.cfg.ResolverServers()
+	servers, err := d.dnsServers()
 	if err != nil {
 		return err
-	}
-	if len(servers) == 0 {
-		if servers, err = verify.SystemServers(); err != nil {
-			return fmt.Errorf("finding DNS resolvers for verification (set --resolver): %w", err)
-		}
 	}
 	resolver, err := verify.NewDNSResolver(servers, verify.DNSOptions{})
 	if err != nil {
@@ -87,6 +82,21 @@ func (d *Daemon) startVerify() error {
 	d.verify.wg.Go(func() { sched.Run(ctx) })
 	d.log.Info("verification running", "resolvers", resolver.Servers(), "workers", d.cfg.VerifyWorkers)
 	return nil
+}
+
+// dnsServers are the resolvers of every lookup Portico makes: --resolver,
+// else the system's.
+func (d *Daemon) dnsServers() ([]string, error) {
+	servers, err := d.cfg.ResolverServers()
+	if err != nil {
+		return nil, err
+	}
+	if len(servers) == 0 {
+		if servers, err = verify.SystemServers(); err != nil {
+			return nil, fmt.Errorf("finding DNS resolvers (set --resolver): %w", err)
+		}
+	}
+	return servers, nil
 }
 
 // Verifier returns the verification scheduler (for the edge's CheckSoon and

@@ -140,6 +140,11 @@ func (s *Service) planSSL(z core.Zone, h core.Hostname, in *SSLInput, plan *edit
 	if err != nil {
 		return err
 	}
+	if ssl.CertificateAuthority != h.SSL.CertificateAuthority {
+		if err := s.checkCA(ssl.CertificateAuthority); err != nil {
+			return err
+		}
+	}
 	plan.revalidate = true
 	plan.sslChanged = !sameSSLConfig(h.SSL, ssl)
 	if len(in.CustomCertificates) > 0 {
@@ -152,10 +157,12 @@ func (s *Service) planSSL(z core.Zone, h core.Hostname, in *SSLInput, plan *edit
 	}
 
 	// An uploaded certificate is active at once; an active uploaded
-	// certificate stays active (there is nothing to validate); anything
-	// else starts validation over.
+	// certificate stays active (there is nothing to validate), and so does
+	// an active managed one when the configuration is unchanged (its
+	// renewal is already scheduled); anything else starts validation over.
 	target := core.SSLInitializing
-	if len(plan.uploads) > 0 || (h.SSL.Status == core.SSLActive && len(customCertificates(h)) > 0) {
+	if len(plan.uploads) > 0 || (h.SSL.Status == core.SSLActive && len(customCertificates(h)) > 0) ||
+		(h.SSL.Status == core.SSLActive && len(h.SSL.Certificates) > 0 && !plan.sslChanged) {
 		target = core.SSLActive
 	}
 	if !sslPathLegal(h.SSL.Status, target) {

@@ -45,50 +45,14 @@ func (s *Service) CreateHostname(ctx context.Context, zoneID string, in Hostname
 	if err != nil {
 		return core.Hostname{}, err
 	}
-	name, err := dnsname.Parse(in.Hostname, s.policy(z))
-	if err != nil {
-		return core.Hostname{}, nameError(ReasonInvalidHostname, "hostname", err)
-	}
-	if err := s.checkBlocked(ctx, name); err != nil {
-		return core.Hostname{}, err
-	}
-	now := s.now()
-	h := core.Hostname{
-		ID:             ident.UUID(),
-		ZoneID:         z.ID,
-		Name:           name.String(),
-		Status:         core.HostnamePending,
-		OwnershipToken: ident.Secret128(),
-		CreatedAt:      now,
-		UpdatedAt:      now,
-	}
-	ssl, err := applySSL(defaultSSL(name.IsWildcard()), in.SSL, name.IsWildcard(), z, true)
+	h, uploaded, err := s.newHostname(ctx, z, in)
 	if err != nil {
 		return core.Hostname{}, err
 	}
-	ssl.ID = ident.UUID()
-	ssl.Status = core.SSLInitializing
-	ssl.ValidationRecords = nil
-	ssl.ValidationErrors = nil
-	ssl.DCVDelegation = s.dcvDelegation(name)
-	h.SSL = ssl
-	if err := applyOrigin(&h, in.CustomOriginServer, in.CustomOriginSNI); err != nil {
-		return core.Hostname{}, err
-	}
-	if in.CustomMetadata != nil {
-		if h.CustomMetadata, err = checkMetadata(in.CustomMetadata, name.IsWildcard()); err != nil {
-			return core.Hostname{}, err
-		}
-	}
-	var uploaded []core.Certificate
-	if in.SSL != nil && len(in.SSL.CustomCertificates) > 0 {
-		if uploaded, err = s.parseUploads(in.SSL.CustomCertificates, h, nil, now); err != nil {
-			return core.Hostname{}, err
-		}
-		h.SSL.Status = core.SSLActive
-	}
-
-	if err := s.insertHostname(ctx, h); err != nil {
+	err = s.withQuota(ctx, z.ID, 1, func() error {
+		return storeError(s.st.CreateHostname(ctx, h), "creating hostname "+h.Name, ReasonZoneNotFound)
+	})
+	if err != nil {
 		return core.Hostname{}, err
 	}
 	for i, c := range uploaded {
@@ -102,12 +66,7 @@ func (s *Service) CreateHostname(ctx context.Context, zoneID string, in Hostname
 			return core.Hostname{}, fmt.Errorf("storing certificate %d of hostname %s: %w", i+1, h.Name, err)
 		}
 	}
-	s.auditHostname(ctx, EventHostnameCreated, h, "", string(h.Status))
-	s.auditHostname(ctx, EventSSLStatus, h, "", string(h.SSL.Status))
-	for _, c := range uploaded {
-		s.auditCertificate(ctx, EventCertificateUploaded, h, c)
-	}
-	s.changed(ctx, z.ID, h.ID, ChangeCreated)
+	s.hostnameCreated(ctx, h, uploaded)
 	if len(uploaded) == 0 {
 		// Nothing was added after the insert, so h is exactly the stored row
 		// (times are already at the store's microsecond precision): skip the
@@ -118,24 +77,86 @@ func (s *Service) CreateHostname(ctx context.Context, zoneID string, in Hostname
 	return s.reread(ctx, h), nil
 }
 
-// insertHostname checks the quota and inserts h.
-func (s *Service) insertHostname(ctx context.Context, h core.Hostname) error {
+// newHostname validates in against the zone's policy and the blocklist and
+// returns the hostname a create inserts (not yet stored), with its uploaded
+// certificates parsed and their keys sealed.
+func (s *Service) newHostname(ctx context.Context, z core.Zone, in HostnameInput) (core.Hostname, []core.Certificate, error) {
+	name, err := dnsname.Parse(in.Hostname, s.policy(z))
+	if err != nil {
+		return core.Hostname{}, nil, nameError(ReasonInvalidHostname, "hostname", err)
+	}
+	if err := s.checkBlocked(ctx, name); err != nil {
+		return core.Hostname{}, nil, err
+	}
+	now := s.now()
+	h := core.Hostname{
+		ID:             ident.UUID(),
+		ZoneID:         z.ID,
+		Name:           name.String(),
+		Status:         core.HostnamePending,
+		OwnershipToken: ident.Secret128(),
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	ssl, err := applySSL(defaultSSL(name.IsWildcard()), in.SSL, name.IsWildcard(), z, true)
+	if err != nil {
+		return core.Hostname{}, nil, err
+	}
+	if err := s.checkCA(ssl.CertificateAuthority); err != nil {
+		return core.Hostname{}, nil, err
+	}
+	ssl.ID = ident.UUID()
+	ssl.Status = core.SSLInitializing
+	ssl.ValidationRecords = nil
+	ssl.ValidationErrors = nil
+	ssl.DCVDelegation, ssl.DCVLabel = s.dcvDelegation(name)
+	h.SSL = ssl
+	if err := applyOrigin(&h, in.CustomOriginServer, in.CustomOriginSNI); err != nil {
+		return core.Hostname{}, nil, err
+	}
+	if in.CustomMetadata != nil {
+		if h.CustomMetadata, err = checkMetadata(in.CustomMetadata, name.IsWildcard()); err != nil {
+			return core.Hostname{}, nil, err
+		}
+	}
+	var uploaded []core.Certificate
+	if in.SSL != nil && len(in.SSL.CustomCertificates) > 0 {
+		if uploaded, err = s.parseUploads(in.SSL.CustomCertificates, h, nil, now); err != nil {
+			return core.Hostname{}, nil, err
+		}
+		h.SSL.Status = core.SSLActive
+	}
+	return h, uploaded, nil
+}
+
+// hostnameCreated audits a stored new hostname and tells the hooks.
+func (s *Service) hostnameCreated(ctx context.Context, h core.Hostname, uploaded []core.Certificate) {
+	s.auditHostname(ctx, EventHostnameCreated, h, "", string(h.Status))
+	s.auditHostname(ctx, EventSSLStatus, h, "", string(h.SSL.Status))
+	for _, c := range uploaded {
+		s.auditCertificate(ctx, EventCertificateUploaded, h, c)
+	}
+	s.changed(ctx, h.ZoneID, h.ID, ChangeCreated)
+	s.emitHostname(ctx, EventTypeHostnameCreated, h, "", h.Status, "")
+}
+
+// withQuota runs insert, which adds n hostnames to the zone, if the zone's
+// quota leaves room for them. With a quota, count-then-insert is serialised
+// in this process.
+func (s *Service) withQuota(ctx context.Context, zoneID string, n int, insert func() error) error {
 	if s.cfg.QuotaPerZone > 0 {
 		s.quotaMu.Lock()
 		defer s.quotaMu.Unlock()
-		n, err := s.st.CountHostnames(ctx, h.ZoneID)
+		used, err := s.st.CountHostnames(ctx, zoneID)
 		if err != nil {
-			return fmt.Errorf("counting hostnames of zone %s: %w", h.ZoneID, err)
+			return fmt.Errorf("counting hostnames of zone %s: %w", zoneID, err)
 		}
-		if n >= s.cfg.QuotaPerZone {
+		if used+n > s.cfg.QuotaPerZone {
 			return core.Errorf(core.KindForbidden, ReasonQuotaExceeded,
 				"The zone has reached its quota of %d custom hostnames.", s.cfg.QuotaPerZone)
 		}
 	}
-	if err := s.st.CreateHostname(ctx, h); err != nil {
-		return storeError(err, "creating hostname "+h.Name, ReasonZoneNotFound)
-	}
-	return nil
+	return insert()
 }
 
 // reread returns the stored hostname (with its certificates, as a GET shows
@@ -154,15 +175,16 @@ func (s *Service) reread(ctx context.Context, h core.Hostname) core.Hostname {
 // without a DCV zone. The target label is 128 random bits, unique to this
 // hostname, so that a delegation CNAME a churned customer leaves behind never
 // validates for the next tenant who claims the name (threat model A4).
-func (s *Service) dcvDelegation(name dnsname.Name) []core.ValidationRecord {
+func (s *Service) dcvDelegation(name dnsname.Name) ([]core.ValidationRecord, string) {
 	if s.cfg.DCVZone == "" {
-		return nil
+		return nil, ""
 	}
+	label := ident.ZoneID()
 	return []core.ValidationRecord{{
 		CNAME:       "_acme-challenge." + name.Base(),
-		CNAMETarget: ident.ZoneID() + "." + s.cfg.DCVZone,
+		CNAMETarget: label + "." + s.cfg.DCVZone,
 		Status:      "pending",
-	}}
+	}}, label
 }
 
 // applyOrigin validates and sets the custom origin server and SNI (nil:
@@ -243,6 +265,7 @@ func (s *Service) DeleteHostname(ctx context.Context, zoneID, id string) error {
 	}
 	s.auditHostname(ctx, EventHostnameDeleted, h, string(h.Status), string(core.HostnameDeleted))
 	s.changed(ctx, zoneID, h.ID, ChangeDeleted)
+	s.emitHostname(ctx, EventTypeHostnameDeleted, h, h.Status, core.HostnameDeleted, EventReasonRemoved)
 	return nil
 }
 

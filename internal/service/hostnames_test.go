@@ -39,6 +39,8 @@ func TestCreateHostnameDefaults(t *testing.T) {
 			DCVDelegation: []core.ValidationRecord{{
 				CNAME: "_acme-challenge.shop.example-customer.com", CNAMETarget: h.SSL.DCVDelegation[0].CNAMETarget, Status: "pending",
 			}},
+			// The label is the target's first label; the store keeps it.
+			DCVLabel: strings.TrimSuffix(h.SSL.DCVDelegation[0].CNAMETarget, ".dcv.saas-edge.net"),
 		},
 		CreatedAt: servicetest.Start.Truncate(1000), UpdatedAt: servicetest.Start.Truncate(1000), Version: 1,
 	}

@@ -38,6 +38,11 @@ type Config struct {
 	// CertRoots is the trust store that uploaded certificates must chain to
 	// (bundle methods ubiquitous and optimal). Nil means the system roots.
 	CertRoots *x509.CertPool
+	// CertificateAuthorities are the ssl.certificate_authority values this
+	// Portico can honour (the CAs configured for ACME). A request naming
+	// another one is refused (400). Nil accepts every known name: the
+	// internal CA signs for all of them.
+	CertificateAuthorities []string
 	// QuotaPerZone caps the hostnames of one zone. 0 means unlimited.
 	QuotaPerZone int
 	// Hooks, when not nil, is told about hostname changes (see Hooks). It can
@@ -88,6 +93,11 @@ type Service struct {
 	hooks atomic.Pointer[hooksHolder]
 	// verifier checks ownership at once on a refresh (see SetVerifier).
 	verifier atomic.Pointer[verifierHolder]
+	// sinks receive the events (see AddEventSink).
+	sinks atomic.Pointer[sinkList]
+	// instructions is set when instruction emails are sent (see
+	// SetInstructionEmails).
+	instructions atomic.Pointer[InstructionsConfig]
 
 	// quotaMu serialises count-then-insert when a quota is set, so that
 	// concurrent creates in this process cannot overshoot it. (Several

@@ -95,6 +95,16 @@ var KnownCiphers = []string{
 // engine's job.
 var certificateAuthorities = []string{"", "lets_encrypt", "google", "ssl_com", "digicert"}
 
+// checkCA refuses a certificate authority no CA is configured for.
+func (s *Service) checkCA(ca string) error {
+	if ca == "" || s.cfg.CertificateAuthorities == nil || slices.Contains(s.cfg.CertificateAuthorities, ca) {
+		return nil
+	}
+	return invalid(ReasonInvalidCA, "ssl.certificate_authority",
+		"The certificate authority %s is not configured on this Portico; use one of: %s.", ca,
+		strings.Join(s.cfg.CertificateAuthorities, ", "))
+}
+
 // defaultSSL is the ssl configuration of a new hostname before the request's
 // fields apply. A wildcard hostname defaults to txt: a CA validates a
 // wildcard only through DNS.

@@ -39,8 +39,8 @@ func (s *Service) TransitionHostname(ctx context.Context, zoneID, id string, fro
 	return nil
 }
 
-// statusChanged audits a committed status change of h and reports it to
-// Config.OnTransition.
+// statusChanged audits a committed status change of h, reports it to
+// Config.OnTransition and emits its event.
 func (s *Service) statusChanged(ctx context.Context, h core.Hostname, from, to core.HostnameStatus, reason string) {
 	var extra []slog.Attr
 	if reason != "" {
@@ -50,6 +50,7 @@ func (s *Service) statusChanged(ctx context.Context, h core.Hostname, from, to c
 	if s.cfg.OnTransition != nil {
 		s.cfg.OnTransition(from, to)
 	}
+	s.emitHostname(ctx, statusEventType(to), h, from, to, reason)
 }
 
 // purgeCertificates removes every certificate of h (keys included) and

@@ -34,6 +34,20 @@ type EdgeRoute struct {
 	// FallbackOrigin is the zone's fallback origin when it has an active
 	// one, else "".
 	FallbackOrigin string
+	// Upstream is the SaaS Custom Domains upstream the hostname routes to;
+	// nil when it has none (it was created through the Cloudflare dialect).
+	Upstream *EdgeUpstream
+	// RedirectToWWW: the edge answers every request for the hostname with
+	// a redirect to "www.<Name>".
+	RedirectToWWW bool
+}
+
+// EdgeUpstream is the part of a core.Upstream that the edge routes by.
+type EdgeUpstream struct {
+	Host        string
+	Port        int
+	TLS         bool
+	PrependPath string
 }
 
 // ChangeKind says what a change feed entry is about.

@@ -105,14 +105,22 @@ func (s *Scheduler) process(ctx context.Context, c store.CheckState) {
 	}
 	status := h.Status
 	if d.Changed {
-		if err := s.d.Hostnames.TransitionHostname(ctx, h.ZoneID, h.ID, h.Status, d.Status, d.Reason); err != nil {
-			// The hostname changed under the check (a refresh, an
-			// operator): this verdict is about a state that is gone.
-			log.InfoContext(ctx, "applying a check's verdict", "from", h.Status, "to", d.Status, "err", err)
-			return
+		err := s.d.Hostnames.TransitionHostname(ctx, h.ZoneID, h.ID, h.Status, d.Status, d.Reason)
+		applied := err == nil
+		if err != nil {
+			// The hostname changed under the check. When a concurrent
+			// check (the schedule's, next to a check-now) applied this
+			// same verdict, the verdict stands and is recorded: else the
+			// superseded check and this one would both record nothing.
+			// Any other change (a refresh, an operator) means this verdict
+			// is about a state that is gone.
+			if cur, gerr := s.d.Hostnames.GetHostname(ctx, h.ZoneID, h.ID); gerr != nil || cur.Status != d.Status {
+				log.InfoContext(ctx, "applying a check's verdict", "from", h.Status, "to", d.Status, "err", err)
+				return
+			}
 		}
 		status = d.Status
-		if status == core.HostnameActive {
+		if applied && status == core.HostnameActive {
 			// Only an activation displaces the others; a standing proof
 			// re-checked does not, so that a new zone's pending hostname
 			// keeps its own schedule until it proves ownership itself.

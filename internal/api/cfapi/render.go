@@ -179,7 +179,9 @@ func renderSSL(s core.SSL) sslJSON {
 	for _, m := range s.ValidationErrors {
 		out.ValidationErrors = append(out.ValidationErrors, messageJSON{Message: m})
 	}
-	var custom *core.Certificate
+	// The certificate served: an uploaded one wins over a managed one;
+	// within each kind, the newest (certificates come newest first).
+	var served *core.Certificate
 	for i, c := range s.Certificates {
 		out.Certificates = append(out.Certificates, certificateJSON{
 			ID:                c.ID,
@@ -190,18 +192,20 @@ func renderSSL(s core.SSL) sslJSON {
 			IssuedOn:          formatTime(c.IssuedOn),
 			FingerprintSHA256: c.FingerprintSHA256,
 		})
-		if custom == nil && c.Source == core.SourceCustom {
-			custom = &s.Certificates[i] // newest first: the one served
+		if served == nil || (served.Source != core.SourceCustom && c.Source == core.SourceCustom) {
+			served = &s.Certificates[i]
 		}
 	}
-	if custom != nil {
-		out.CustomCertificate = string(custom.ChainPEM)
-		out.Issuer = custom.Issuer
-		out.SerialNumber = custom.SerialNumber
-		out.Signature = custom.Signature
-		out.Hosts = custom.Hosts
-		out.ExpiresOn = formatTime(custom.ExpiresOn)
-		out.UploadedOn = formatTime(custom.UploadedOn)
+	if served != nil {
+		if served.Source == core.SourceCustom {
+			out.CustomCertificate = string(served.ChainPEM)
+			out.UploadedOn = formatTime(served.UploadedOn)
+		}
+		out.Issuer = served.Issuer
+		out.SerialNumber = served.SerialNumber
+		out.Signature = served.Signature
+		out.Hosts = served.Hosts
+		out.ExpiresOn = formatTime(served.ExpiresOn)
 	}
 	if len(out.ValidationRecords) > 0 {
 		r := out.ValidationRecords[0]

@@ -47,7 +47,13 @@ func (s *Store) ActiveNames(ctx context.Context, after string, limit int) ([]str
 
 const edgeRouteColumns = `h.id, h.zone_id, h.name, h.status, h.version, h.updated_at, h.ownership_token,
 	h.custom_origin_server, h.custom_origin_sni, h.custom_metadata, h.ssl_settings,
-	CASE WHEN z.fallback_status = 'active' THEN z.fallback_origin END`
+	CASE WHEN z.fallback_status = 'active' THEN z.fallback_origin END,
+	u.host, u.port, u.tls, u.prepend_path, d.redirect_to_www`
+
+// edgeRouteFrom joins a hostname's zone (the fallback origin) and, for a
+// custom domain, its record and upstream.
+const edgeRouteFrom = ` FROM hostnames h JOIN zones z ON z.id = h.zone_id
+	LEFT JOIN custom_domains d ON d.hostname_id = h.id LEFT JOIN upstreams u ON u.id = d.upstream_id`
 
 // EdgeRoutes returns the hostnames named name in every zone, the most
 // recently updated first.
@@ -55,7 +61,7 @@ func (s *Store) EdgeRoutes(ctx context.Context, name string) ([]store.EdgeRoute,
 	var out []store.EdgeRoute
 	err := s.pool.with(ctx, func(c *pgx.Conn) error {
 		rows, err := c.Query(ctx, "SELECT "+edgeRouteColumns+
-			" FROM hostnames h JOIN zones z ON z.id = h.zone_id WHERE h.name = $1 ORDER BY h.updated_at DESC, h.id", name)
+			edgeRouteFrom+" WHERE h.name = $1 ORDER BY h.updated_at DESC, h.id", name)
 		if err != nil {
 			return err
 		}
@@ -74,7 +80,7 @@ func (s *Store) EdgeRoute(ctx context.Context, hostnameID string) (store.EdgeRou
 	err := s.pool.with(ctx, func(c *pgx.Conn) error {
 		var err error
 		r, err = scanEdgeRoute(c.QueryRow(ctx, "SELECT "+edgeRouteColumns+
-			" FROM hostnames h JOIN zones z ON z.id = h.zone_id WHERE h.id = $1", hostnameID))
+			edgeRouteFrom+" WHERE h.id = $1", hostnameID))
 		return err
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -91,11 +97,19 @@ func scanEdgeRoute(row pgx.Row) (store.EdgeRoute, error) {
 		r                        store.EdgeRoute
 		status                   string
 		meta, settings, fallback *string
+		upHost, upPath           *string
+		upPort                   *int32
+		upTLS, redirect          *bool
 	)
 	if err := row.Scan(&r.HostnameID, &r.ZoneID, &r.Name, &status, &r.Version, &r.UpdatedAt, &r.OwnershipToken,
-		&r.CustomOriginServer, &r.CustomOriginSNI, &meta, &settings, &fallback); err != nil {
+		&r.CustomOriginServer, &r.CustomOriginSNI, &meta, &settings, &fallback,
+		&upHost, &upPort, &upTLS, &upPath, &redirect); err != nil {
 		return store.EdgeRoute{}, err
 	}
+	if upHost != nil && upPort != nil && upTLS != nil && upPath != nil {
+		r.Upstream = &store.EdgeUpstream{Host: *upHost, Port: int(*upPort), TLS: *upTLS, PrependPath: *upPath}
+	}
+	r.RedirectToWWW = redirect != nil && *redirect
 	r.Status, r.UpdatedAt = core.HostnameStatus(status), utc(r.UpdatedAt)
 	r.CustomMetadata = columns.ParseMetadata(meta)
 	if fallback != nil {

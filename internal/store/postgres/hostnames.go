@@ -22,7 +22,7 @@ var mutableColumns = []string{
 	"custom_origin_server", "custom_origin_sni", "custom_metadata",
 	"ssl_id", "ssl_type", "ssl_method", "ssl_status", "ssl_wildcard", "ssl_ca", "ssl_bundle_method",
 	"ssl_settings", "ssl_validation_records", "ssl_dcv_delegation", "ssl_validation_errors",
-	"updated_at",
+	"ssl_dcv_label", "updated_at",
 }
 
 var (
@@ -88,6 +88,7 @@ func mutableArgs(h core.Hostname) []any {
 		h.SSL.CertificateAuthority, string(h.SSL.BundleMethod),
 		columns.Settings(h.SSL.Settings), columns.Records(h.SSL.ValidationRecords),
 		columns.Records(h.SSL.DCVDelegation), columns.Strings(h.SSL.ValidationErrors),
+		nullString(h.SSL.DCVLabel),
 		h.UpdatedAt,
 	}
 }
@@ -96,7 +97,7 @@ func scanHostname(row pgx.Row) (core.Hostname, error) {
 	var (
 		h                                core.Hostname
 		verrs, meta, settings, sslErrs   *string
-		records, delegation              *string
+		records, delegation, dcvLabel    *string
 		status, method, sslStatus, bundl string
 	)
 	err := row.Scan(&h.ID, &h.ZoneID, &h.Name, &h.CreatedAt, &h.Version,
@@ -104,6 +105,7 @@ func scanHostname(row pgx.Row) (core.Hostname, error) {
 		&h.CustomOriginServer, &h.CustomOriginSNI, &meta,
 		&h.SSL.ID, &h.SSL.Type, &method, &sslStatus, &h.SSL.Wildcard, &h.SSL.CertificateAuthority, &bundl,
 		&settings, &records, &delegation, &sslErrs,
+		&dcvLabel,
 		&h.UpdatedAt)
 	if err != nil {
 		return core.Hostname{}, err
@@ -112,6 +114,7 @@ func scanHostname(row pgx.Row) (core.Hostname, error) {
 		core.HostnameStatus(status), core.DCVMethod(method), core.SSLStatus(sslStatus), core.BundleMethod(bundl)
 	h.CreatedAt, h.UpdatedAt = utc(h.CreatedAt), utc(h.UpdatedAt)
 	h.CustomMetadata = columns.ParseMetadata(meta)
+	h.SSL.DCVLabel = optString(dcvLabel)
 	if h.VerificationErrors, err = columns.ParseStrings(verrs); err != nil {
 		return core.Hostname{}, err
 	}
@@ -220,13 +223,29 @@ func (s *Store) SetSSLStatus(ctx context.Context, zoneID, id string, from, to co
 	return nil
 }
 
-// DeleteHostname removes the zone's hostname; its certificates go with it
-// (ON DELETE CASCADE) and a trigger uncounts it, all in the statement's
-// transaction. ErrNotFound when the zone has no such hostname.
+// deleteHostname deletes the hostname and, when no hostname in another
+// zone has its name, the HTTP-01 responses of the name. The challenge
+// delete sees the snapshot before the hostname delete, hence the id test.
+const deleteHostname = `WITH d AS (
+	DELETE FROM hostnames WHERE zone_id = $1 AND id = $2 RETURNING name
+), c AS (
+	DELETE FROM acme_http_challenges WHERE identifier IN (SELECT name FROM d)
+		AND NOT EXISTS (SELECT 1 FROM hostnames h WHERE h.name = identifier AND h.id <> $2)
+)
+SELECT count(*) FROM d`
+
+// DeleteHostname removes the zone's hostname; its certificates, ACME
+// records and DCV values go with it (ON DELETE CASCADE), a trigger
+// uncounts it, and the HTTP-01 responses of its name go too unless another
+// zone holds the name, all in the statement's transaction. ErrNotFound
+// when the zone has no such hostname.
 func (s *Store) DeleteHostname(ctx context.Context, zoneID, id string) error {
-	tag, err := s.exec(ctx, "DELETE FROM hostnames WHERE zone_id = $1 AND id = $2", zoneID, id)
-	if err == nil {
-		err = expectRows(tag, store.ErrNotFound)
+	var n int
+	err := s.pool.with(ctx, func(c *pgx.Conn) error {
+		return c.QueryRow(ctx, deleteHostname, zoneID, id).Scan(&n)
+	})
+	if err == nil && n == 0 {
+		err = store.ErrNotFound
 	}
 	if err != nil {
 		return fmt.Errorf("deleting hostname %s: %w", id, err)

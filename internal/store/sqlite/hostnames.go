@@ -20,7 +20,7 @@ var mutableColumns = []string{
 	"custom_origin_server", "custom_origin_sni", "custom_metadata",
 	"ssl_id", "ssl_type", "ssl_method", "ssl_status", "ssl_wildcard", "ssl_ca", "ssl_bundle_method",
 	"ssl_settings", "ssl_validation_records", "ssl_dcv_delegation", "ssl_validation_errors",
-	"updated_at",
+	"ssl_dcv_label", "updated_at",
 }
 
 var (
@@ -39,6 +39,7 @@ func mutableArgs(h core.Hostname) []any {
 		h.SSL.CertificateAuthority, string(h.SSL.BundleMethod),
 		columns.Settings(h.SSL.Settings), columns.Records(h.SSL.ValidationRecords),
 		columns.Records(h.SSL.DCVDelegation), columns.Strings(h.SSL.ValidationErrors),
+		nullString(h.SSL.DCVLabel),
 		micros(h.UpdatedAt),
 	}
 }
@@ -48,7 +49,7 @@ func scanHostname(row scanner) (core.Hostname, error) {
 		h                                core.Hostname
 		created, updated                 int64
 		verrs, meta, settings, sslErrs   *string
-		records, delegation              *string
+		records, delegation, dcvLabel    *string
 		status, method, sslStatus, bundl string
 	)
 	err := row.Scan(&h.ID, &h.ZoneID, &h.Name, &created, &h.Version,
@@ -56,6 +57,7 @@ func scanHostname(row scanner) (core.Hostname, error) {
 		&h.CustomOriginServer, &h.CustomOriginSNI, &meta,
 		&h.SSL.ID, &h.SSL.Type, &method, &sslStatus, &h.SSL.Wildcard, &h.SSL.CertificateAuthority, &bundl,
 		&settings, &records, &delegation, &sslErrs,
+		&dcvLabel,
 		&updated)
 	if err != nil {
 		return core.Hostname{}, err
@@ -64,6 +66,7 @@ func scanHostname(row scanner) (core.Hostname, error) {
 		core.HostnameStatus(status), core.DCVMethod(method), core.SSLStatus(sslStatus), core.BundleMethod(bundl)
 	h.CreatedAt, h.UpdatedAt = fromMicros(created), fromMicros(updated)
 	h.CustomMetadata = columns.ParseMetadata(meta)
+	h.SSL.DCVLabel = optString(dcvLabel)
 	if h.VerificationErrors, err = columns.ParseStrings(verrs); err != nil {
 		return core.Hostname{}, err
 	}
@@ -199,16 +202,25 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, res sql.Result, zoneID, id 
 	return store.ErrStale
 }
 
-// DeleteHostname removes the zone's hostname; its certificates go with it
-// (ON DELETE CASCADE) and a trigger uncounts it, in the same transaction.
-// ErrNotFound when the zone has no such hostname.
+// DeleteHostname removes the zone's hostname; its certificates, ACME
+// records and DCV values go with it (ON DELETE CASCADE), a trigger uncounts
+// it, and the HTTP-01 responses of its name go too unless another zone
+// holds the name, all in the same transaction. ErrNotFound when the zone
+// has no such hostname.
 func (s *Store) DeleteHostname(ctx context.Context, zoneID, id string) error {
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM hostnames WHERE zone_id = ? AND id = ?", zoneID, id)
+		var name string
+		err := tx.QueryRowContext(ctx, "DELETE FROM hostnames WHERE zone_id = ? AND id = ? RETURNING name",
+			zoneID, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrNotFound
+		}
 		if err != nil {
 			return err
 		}
-		return expectRows(res, store.ErrNotFound)
+		_, err = tx.ExecContext(ctx, "DELETE FROM acme_http_challenges WHERE identifier = ?"+
+			" AND NOT EXISTS (SELECT 1 FROM hostnames WHERE name = ?)", name, name)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("deleting hostname %s: %w", id, err)

@@ -42,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Context", func(t *testing.T) { testContext(t, open) })
 	t.Run("Edge", func(t *testing.T) { testEdge(t, open) })
 	t.Run("Verification", func(t *testing.T) { testVerification(t, open) })
+	t.Run("Issuances", func(t *testing.T) { testIssuances(t, open) })
+	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
+	t.Run("CustomDomains", func(t *testing.T) { testCustomDomains(t, open) })
 }
 
 // base is the suite's clock: microsecond precision, as the contract keeps.
@@ -99,6 +102,7 @@ func fullHostname(zoneID, name string) core.Hostname {
 					Emails: []string{"admin@" + name, "hostmaster@" + name}},
 			},
 			DCVDelegation:    []core.ValidationRecord{{CNAME: "_acme-challenge." + name, CNAMETarget: name + ".dcv.portico.example"}},
+			DCVLabel:         ident.ZoneID(), // unique per hostname, as the service makes it
 			ValidationErrors: []string{"CAA record forbids lets_encrypt"},
 		},
 		CreatedAt: base,

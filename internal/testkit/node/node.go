@@ -39,6 +39,8 @@ type Node struct {
 	// so that checks get "not there" at once instead of waiting on the
 	// machine's resolvers.
 	DNS *dnstest.Server
+
+	stopOnce sync.Once
 }
 
 // Start runs a node on backend ("sqlite" or "postgres") until the test ends.
@@ -73,14 +75,22 @@ func Start(t testing.TB, backend string, mutate func(*config.Serve), opts ...dae
 	if err := d.Start(ctx); err != nil {
 		t.Fatalf("starting portico: %v", err)
 	}
-	t.Cleanup(func() {
+	n := &Node{Daemon: d, Database: db, DataDir: dir, BaseURL: "http://" + d.APIAddr(), Logs: logs, DNS: dns}
+	t.Cleanup(func() { n.Stop(t) })
+	return n
+}
+
+// Stop shuts the node down (once; the test's end does it otherwise). Its
+// database stays: a test restarts on it with Start and a mutator that
+// sets Database and MasterKeyFile to this node's.
+func (n *Node) Stop(t testing.TB) {
+	n.stopOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := d.Shutdown(ctx); err != nil {
+		if err := n.Daemon.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &Node{Daemon: d, Database: db, DataDir: dir, BaseURL: "http://" + d.APIAddr(), Logs: logs, DNS: dns}
 }
 
 // CLI runs `portico args...` against the node's store and decodes the one

@@ -5,7 +5,8 @@
 // Find looks for private keys as PEM blocks, as raw DER (PKCS#8, PKCS#1 and
 // SEC1 structures, recognised by their ASN.1 headers and key OIDs), as DER
 // inside base64 text without PEM armour (JSON fields, stripped PEM bodies) and
-// as DER inside hex text (PostgreSQL bytea dumps), and for Portico API tokens.
+// as DER inside hex text (PostgreSQL bytea dumps), and for Portico API tokens
+// and webhook signing secrets.
 // Certificates, public keys and random bytes do not match.
 package secretscan
 
@@ -20,6 +21,10 @@ import (
 var (
 	pemKey = regexp.MustCompile(`-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----`)
 	token  = regexp.MustCompile(apitoken.Pattern)
+	// webhookSecret is webhook.SecretPattern, copied rather than imported
+	// to keep this package's dependencies small; package webhook's tests
+	// check that the two agree.
+	webhookSecret = regexp.MustCompile(`whsec_[A-Za-z0-9_-]{43}`)
 )
 
 // Find returns one line per secret found in data, naming the kind of secret
@@ -33,6 +38,9 @@ func Find(data []byte) []string {
 	}
 	for _, m := range token.FindAllIndex(data, -1) {
 		fs = append(fs, finding{m[0], "Portico API token"})
+	}
+	for _, m := range webhookSecret.FindAllIndex(data, -1) {
+		fs = append(fs, finding{m[0], "Portico webhook signing secret"})
 	}
 	fs = append(fs, findDER(data, 0, "")...)
 	fs = append(fs, findEncoded(data)...)
