@@ -37,13 +37,7 @@ func (e *Edge) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	host := dnsname.NormalizeHost(r.Host)
 	if e.serves(host) {
-		code := http.StatusPermanentRedirect
-		if r.Method == http.MethodGet || r.Method == http.MethodHead {
-			code = http.StatusMovedPermanently
-		}
-		rl.Header().Set("Location", "https://"+host+r.URL.RequestURI())
-		rl.Header().Set("Content-Length", "0")
-		rl.WriteHeader(code)
+		redirect(rl, r, "https://"+host)
 		return
 	}
 	e.servePending(rl, r, host)

@@ -39,9 +39,26 @@ func (e *Edge) serveHTTPS(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if rt.redirectTo != "" {
+		redirect(rl, r, "https://"+rt.redirectTo)
+		return
+	}
 	if rt.proxy == nil {
 		writePage(rl, http.StatusBadGateway)
 		return
 	}
 	rt.proxy.ServeHTTP(rl, r)
+}
+
+// redirect sends the visitor to the same path and query under base (a
+// scheme and host of the edge's choosing, never the request's): 301 for
+// GET and HEAD, 308 otherwise, so that a method and body survive.
+func redirect(w http.ResponseWriter, r *http.Request, base string) {
+	code := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		code = http.StatusMovedPermanently
+	}
+	w.Header().Set("Location", base+r.URL.RequestURI())
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(code)
 }

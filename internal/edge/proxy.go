@@ -42,6 +42,13 @@ func (e *Edge) rewrite(pr *httputil.ProxyRequest, r *route) {
 	// its path join.
 	pr.Out.URL.Scheme = r.origin.url.Scheme
 	pr.Out.URL.Host = r.origin.url.Host
+	if p := r.origin.pathPrefix; p != "" {
+		// The prefix holds no escapes, so it is the same raw or decoded.
+		pr.Out.URL.Path = p + pr.In.URL.Path
+		if pr.In.URL.RawPath != "" {
+			pr.Out.URL.RawPath = p + pr.In.URL.RawPath
+		}
+	}
 	pr.Out.Host = host
 	if prior, ok := pr.In.Header["X-Forwarded-For"]; ok && e.trusted(pr.In.RemoteAddr) {
 		pr.Out.Header["X-Forwarded-For"] = prior
@@ -100,54 +107,71 @@ func (e *Edge) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // transports are the connection pools to origins. Plain HTTP origins and
-// HTTPS origins verified under their own name share one tuned Transport,
+// HTTPS origins verified under their own name share one originTransport,
 // whose pools are keyed by origin address. An origin reached with another
-// SNI (custom_origin_sni) needs its own Transport, since http.Transport
-// keys its pools by address only: a connection opened with one SNI must
-// never carry a request meant for another. Those are kept per SNI, bounded.
+// SNI (custom_origin_sni) needs its own, since the pools are keyed by
+// address only: a connection opened with one SNI must never carry a
+// request meant for another. Those are kept per SNI, bounded.
+//
+// Each originTransport is two: the synchronous HTTP/1.1 fast path
+// (fastpath.go) for bodiless GET, HEAD and OPTIONS, and an http.Transport
+// for the rest (bodies, upgrades, HTTP/2 to origins that offer it).
 type transports struct {
 	e    *Edge
-	base *http.Transport
+	base *originTransport
 
 	mu    sync.Mutex
-	bySNI map[string]*http.Transport
+	bySNI map[string]*originTransport
 }
 
 const maxSNITransports = 4096
 
 func newTransports(e *Edge) *transports {
-	t := &transports{e: e, bySNI: map[string]*http.Transport{}}
+	t := &transports{e: e, bySNI: map[string]*originTransport{}}
 	t.base = t.newTransport("")
 	return t
 }
 
-func (t *transports) newTransport(sni string) *http.Transport {
+func (t *transports) newTransport(sni string) *originTransport {
 	cfg := t.e.cfg
 	d := &net.Dialer{Timeout: cfg.OriginDialTimeout, KeepAlive: 30 * time.Second, Resolver: cfg.Resolver}
-	return &http.Transport{
+	tlsCfg := &tls.Config{
+		RootCAs:    cfg.OriginRoots,
+		ServerName: sni,
+		MinVersion: tls.VersionTLS12,
+	}
+	const idleTimeout = 90 * time.Second
+	const maxResponseHeaderBytes = 1 << 20
+	std := &http.Transport{
 		Proxy:                  nil, // never an environment proxy between edge and origin
 		DialContext:            d.DialContext,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           0, // bounded per origin below
 		MaxIdleConnsPerHost:    cfg.MaxIdleConnsPerOrigin,
-		IdleConnTimeout:        90 * time.Second,
+		IdleConnTimeout:        idleTimeout,
 		TLSHandshakeTimeout:    cfg.OriginDialTimeout,
 		ResponseHeaderTimeout:  cfg.OriginResponseTimeout,
 		ExpectContinueTimeout:  time.Second,
 		DisableCompression:     true, // pass Accept-Encoding and bodies through untouched
-		MaxResponseHeaderBytes: 1 << 20,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		WriteBufferSize:        32 << 10,
 		ReadBufferSize:         32 << 10,
-		TLSClientConfig: &tls.Config{
-			RootCAs:    cfg.OriginRoots,
-			ServerName: sni,
-			MinVersion: tls.VersionTLS12,
-		},
+		TLSClientConfig:        tlsCfg,
 	}
+	fast := &h1Transport{
+		dialer:          d,
+		tlsConfig:       tlsCfg,
+		handshakeTO:     cfg.OriginDialTimeout,
+		responseTimeout: cfg.OriginResponseTimeout,
+		maxHeaderBytes:  maxResponseHeaderBytes,
+		maxIdle:         cfg.MaxIdleConnsPerOrigin,
+		idleTimeout:     idleTimeout,
+	}
+	return &originTransport{fast: fast, std: std}
 }
 
-// forSNI returns the Transport that dials HTTPS origins with sni.
-func (t *transports) forSNI(sni string) *http.Transport {
+// forSNI returns the transport that dials HTTPS origins with sni.
+func (t *transports) forSNI(sni string) *originTransport {
 	if sni == "" {
 		return t.base
 	}
@@ -158,7 +182,7 @@ func (t *transports) forSNI(sni string) *http.Transport {
 	}
 	if len(t.bySNI) >= maxSNITransports {
 		for k, old := range t.bySNI { // drop one at random
-			old.CloseIdleConnections()
+			old.closeIdle(false)
 			delete(t.bySNI, k)
 			break
 		}
@@ -191,23 +215,41 @@ func (rt requestHostTransport) RoundTrip(req *http.Request) (*http.Response, err
 	return rt.t.forSNI(req.Host).RoundTrip(req)
 }
 
-func (t *transports) closeIdle() {
-	t.base.CloseIdleConnections()
+// closeIdle closes idle origin connections; at Shutdown (closeAll) the
+// fast path also stops pooling the connections of requests still running.
+func (t *transports) closeIdle(closeAll bool) {
+	t.base.closeIdle(closeAll)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, tr := range t.bySNI {
-		tr.CloseIdleConnections()
+		tr.closeIdle(closeAll)
 	}
 }
 
 // bufferPool recycles the 32 KiB buffers ReverseProxy copies bodies with.
-type bufferPool struct{ p sync.Pool }
+// It is a bounded free list on a channel rather than a sync.Pool: Put
+// takes a []byte, and boxing it for sync.Pool allocates on every request,
+// while a channel send copies the slice header. Buffers beyond the list's
+// capacity (more bodies in flight at once) are left to the GC.
+type bufferPool struct{ free chan []byte }
+
+func newBufferPool(n int) *bufferPool { return &bufferPool{free: make(chan []byte, n)} }
 
 func (b *bufferPool) Get() []byte {
-	if v, ok := b.p.Get().(*[]byte); ok {
-		return *v
+	select {
+	case buf := <-b.free:
+		return buf
+	default:
+		return make([]byte, 32<<10)
 	}
-	return make([]byte, 32<<10)
 }
 
-func (b *bufferPool) Put(buf []byte) { b.p.Put(&buf) }
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) < 32<<10 {
+		return
+	}
+	select {
+	case b.free <- buf[:32<<10]:
+	default:
+	}
+}

@@ -79,7 +79,7 @@ func New(cfg Config, src store.EdgeSource, box *secrets.Box, clk clock.Clock, lo
 		ready:            make(chan struct{}),
 		cache:            newRouteCache(cfg.CacheSize),
 		loads:            map[routeKey]*loadCall{},
-		buffers:          &bufferPool{},
+		buffers:          newBufferPool(64),
 		pendingLookups:   newTokenBucket(cfg.PendingLookupsPerSecond),
 		ownershipLookups: newTokenBucket(50),
 		checks:           newKeyLimiter(checkInterval, 10_000),
@@ -214,7 +214,7 @@ func (e *Edge) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, ctx.Err())
 	}
-	e.transports.closeIdle()
+	e.transports.closeIdle(true)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("stopping the edge: %w", err)
 	}

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"crypto/tls"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -139,6 +140,41 @@ func TestPerHostTLSSettings(t *testing.T) {
 			}
 			if tc.cipherSte != 0 && st.CipherSuite != tc.cipherSte {
 				t.Errorf("cipher %s, want %s", tls.CipherSuiteName(st.CipherSuite), tls.CipherSuiteName(tc.cipherSte))
+			}
+		})
+	}
+}
+
+// TestRSAAndECDSA: a hostname with an RSA and an ECDSA certificate serves
+// each client the one it supports. (The route keeps the parsed leaves for
+// this choice; with a single certificate it drops them to save memory.)
+func TestRSAAndECDSA(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	rsaCert, rsaKey := h.ca.Issue(t, "rsa", "both.customer-a.com")
+	h.hostname(t, h.zone(t, "saas-a.com"), "both.customer-a.com", func(in *service.HostnameInput) {
+		in.SSL.CustomCertificates = append(in.SSL.CustomCertificates, service.CertKeyPair{Certificate: rsaCert, Key: rsaKey})
+	})
+	for _, tc := range []struct {
+		name  string
+		suite uint16
+		want  string
+	}{
+		{"ECDSA client", tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "*ecdsa.PublicKey"},
+		{"RSA client", tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "*rsa.PublicKey"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 2 { // the second handshake finds the route cached
+				st, err := h.handshake("both.customer-a.com", func(c *tls.Config) {
+					// In TLS 1.2 the suite names the certificate's key type.
+					c.MaxVersion = tls.VersionTLS12
+					c.CipherSuites = []uint16{tc.suite}
+				})
+				if err != nil {
+					t.Fatalf("handshake: %v", err)
+				}
+				if got := fmt.Sprintf("%T", st.PeerCertificates[0].PublicKey); got != tc.want {
+					t.Errorf("served a certificate with a %s, want %s", got, tc.want)
+				}
 			}
 		})
 	}
