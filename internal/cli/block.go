@@ -80,7 +80,7 @@ func parseWithName(env Env, fs *flag.FlagSet, args []string, wantName bool) (str
 		name, args = args[0], args[1:]
 	}
 	fs.SetOutput(env.Stderr)
-	warnings, err := config.Parse(fs, args, env.Environ)
+	warnings, err := config.Parse(fs, args, withoutServeOnly(fs, env.Environ))
 	if err != nil {
 		return "", err
 	}

@@ -15,9 +15,6 @@ import (
 	"github.com/porticohq/portico/internal/config"
 )
 
-// Version is set at build time with -ldflags "-X .../cli.Version=...".
-var Version = "dev"
-
 // Env is what a command may read of the outside world.
 type Env struct {
 	Args    []string // without the program name
@@ -34,12 +31,16 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "see a custom hostname go live over HTTPS, on this machine, in seconds", runDemo},
 		{"serve", "run the control plane API", runServe},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"zone", "zone create | zone list", runZone},
 		{"token", "token create --zone ZONE_ID", runToken},
 		{"block", "block add NAME | block remove NAME | block list", runBlock},
-		{"version", "print the version", runVersion},
+		{"ca", "ca root: print the internal CA's root certificate (PEM)", runCA},
+		{"webhook", "webhook add --zone ZONE_ID --url URL | webhook list --zone ZONE_ID | webhook remove --zone ZONE_ID --id ID", runWebhook},
+		{"doctor", "check the configuration, DNS, CA and ports serve would use (serve's flags; --json)", runDoctor},
+		{"version", "print the version, commit and Go version (--json)", runVersion},
 	}
 }
 
@@ -81,7 +82,7 @@ func usage(w io.Writer) {
 // warnings about unknown PORTICO_ variables to stderr.
 func parse(env Env, fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(env.Stderr)
-	warnings, err := config.Parse(fs, args, env.Environ)
+	warnings, err := config.Parse(fs, args, withoutServeOnly(fs, env.Environ))
 	if err != nil {
 		return err
 	}
@@ -92,6 +93,26 @@ func parse(env Env, fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return nil
+}
+
+// withoutServeOnly drops from environ the PORTICO_ variables that set a
+// flag of serve but not of fs. Operator commands run with serve's
+// environment file (docs/production.md), and a variable serve reads is not
+// the typo the unknown-variable warning is for.
+func withoutServeOnly(fs *flag.FlagSet, environ []string) []string {
+	var serve config.Serve
+	sfs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	serve.Register(sfs)
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		name := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k, config.EnvPrefix), "_", "-"))
+		if strings.HasPrefix(k, config.EnvPrefix) && sfs.Lookup(name) != nil && fs.Lookup(name) == nil {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // printJSON writes v as one JSON object on its own line.
@@ -109,8 +130,4 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func runVersion(_ context.Context, env Env, _ []string) error {
-	return printJSON(env.Stdout, map[string]string{"version": Version})
 }

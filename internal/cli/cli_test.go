@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -24,8 +25,16 @@ func TestCommands(t *testing.T) {
 	common := []string{"--database", db, "--master-key-file", key}
 
 	code, out, _ := run(t, nil, "version")
-	if code != 0 || !strings.Contains(out, `"version"`) {
+	if code != 0 || !strings.HasPrefix(out, "portico ") || !strings.Contains(out, runtime.Version()) {
 		t.Fatalf("version: %d %q", code, out)
+	}
+	code, out, _ = run(t, nil, "version", "--json")
+	var v struct {
+		Version   string
+		GoVersion string `json:"go_version"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v.Version == "" || v.GoVersion != runtime.Version() {
+		t.Fatalf("version --json: %d %q", code, out)
 	}
 	if code, _, errs := run(t, nil, "nope"); code != 2 || !strings.Contains(errs, "unknown command") {
 		t.Errorf("unknown command: %d %q", code, errs)
@@ -69,5 +78,21 @@ func TestCommands(t *testing.T) {
 	// Exactly one JSON object on stdout.
 	if n := strings.Count(strings.TrimSpace(out), "\n"); n != 0 {
 		t.Errorf("migrate printed %d lines", n+1)
+	}
+}
+
+// TestServeEnvironment runs an operator command with serve's environment,
+// as docs/production.md does: variables serve reads are not warned about,
+// unknown ones still are.
+func TestServeEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"PORTICO_DATABASE=sqlite:" + filepath.Join(dir, "p.db"), "PORTICO_MASTER_KEY_FILE=" + filepath.Join(dir, "k"),
+		"PORTICO_EDGE_IPV4=192.0.2.10", "PORTICO_LOG_FORMAT=json", "PORTICO_DCV_ZONE=dcv.saasprovider.com", "PORTICO_DATABSE=typo"}
+	code, out, errs := run(t, env, "zone", "list")
+	if code != 0 || !strings.Contains(out, `"zones"`) {
+		t.Fatalf("zone list: %d %q %q", code, out, errs)
+	}
+	if strings.Contains(errs, "PORTICO_EDGE_IPV4") || strings.Contains(errs, "PORTICO_LOG_FORMAT") || !strings.Contains(errs, "PORTICO_DATABSE") {
+		t.Errorf("warnings: %q; want only the typo", errs)
 	}
 }
