@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetConnMaxIdleTime(0)
 
 	s := &Store{w: w, r: r}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateWhenFree(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -115,6 +116,27 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// migrateWhenFree runs migrate, again while it fails with SQLITE_BUSY, for
+// up to busyTimeout. Processes that open one new file together race to
+// switch it to WAL, and SQLite can answer the loser SQLITE_BUSY at once,
+// without its busy handler (seen about once in a hundred concurrent opens
+// in TestConcurrentOpen); once the file is in WAL mode, busy_timeout does
+// the waiting.
+func (s *Store) migrateWhenFree(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
+		err := s.migrate(ctx)
+		if err == nil || errorCode(err)&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause + rand.N(pause)):
+		}
+	}
 }
 
 // dsn builds a modernc.org/sqlite URI for the file at abs. The path is
