@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +39,10 @@ type Certs struct {
 	// ACMECAs are more CAs, "name=URL,name=URL", selectable through
 	// ssl.certificate_authority (lets_encrypt, google, ssl_com).
 	ACMECAs string
+	// ACMECAEAB are the External Account Bindings of CAs in ACMECAs,
+	// "name=KEYID:HMAC,name=KEYID:HMAC" (Google Trust Services and SSL.com
+	// require one).
+	ACMECAEAB string
 	// ACMEProfile is the ACME profile to order ("" lets the CA choose).
 	ACMEProfile string
 	// InternalCADir is where the internal CA keeps its certificate and
@@ -67,6 +72,7 @@ func (c *Certs) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.ACMEEABKeyID, "acme-eab-kid", "", "External Account Binding key id of the default CA")
 	fs.StringVar(&c.ACMEEABHMAC, "acme-eab-hmac", "", "External Account Binding MAC key (base64url) of the default CA")
 	fs.StringVar(&c.ACMECAs, "acme-ca", "", "more CAs selectable by ssl.certificate_authority, as name=URL,name=URL (names: lets_encrypt, google, ssl_com)")
+	fs.StringVar(&c.ACMECAEAB, "acme-ca-eab", "", "External Account Bindings of --acme-ca CAs, as name=KEYID:HMAC,name=KEYID:HMAC")
 	fs.StringVar(&c.ACMEProfile, "acme-profile", "", "ACME profile to order, e.g. classic or shortlived (default: the CA's)")
 	fs.StringVar(&c.InternalCADir, "internal-ca-dir", "", "directory of the internal CA's certificate and sealed key (default: internal-ca beside the master key file, or in the data directory)")
 	fs.DurationVar(&c.InternalCertLifetime, "internal-cert-lifetime", 90*24*time.Hour, "lifetime of certificates the internal CA signs")
@@ -133,6 +139,67 @@ func (c Certs) ExtraCAs() (map[string]string, error) {
 	return out, nil
 }
 
+// EABCredentials are an External Account Binding: the key id and the
+// base64url MAC key the CA gave.
+type EABCredentials struct{ KeyID, HMAC string }
+
+// DefaultEAB is the default CA's External Account Binding (--acme-eab-kid,
+// --acme-eab-hmac); nil when it has none.
+func (c Certs) DefaultEAB() *EABCredentials {
+	if c.ACMEEABKeyID == "" {
+		return nil
+	}
+	return &EABCredentials{KeyID: c.ACMEEABKeyID, HMAC: c.ACMEEABHMAC}
+}
+
+// MACKey is the MAC key unpadded, as ACME clients decode it (RFC 8555 uses
+// base64url without padding; some CAs print it padded).
+func (b EABCredentials) MACKey() string { return strings.TrimRight(b.HMAC, "=") }
+
+func (b EABCredentials) check() error {
+	if _, err := base64.RawURLEncoding.DecodeString(b.MACKey()); err != nil {
+		return errors.New("the MAC key is not base64url (give it exactly as the CA printed it)")
+	}
+	return nil
+}
+
+// ExtraEABs parses ACMECAEAB into CA name -> binding. Every name must be a CA
+// of ACMECAs other than the default one (whose binding is --acme-eab-kid and
+// --acme-eab-hmac). Errors never quote the MAC key.
+func (c Certs) ExtraEABs() (map[string]EABCredentials, error) {
+	out := map[string]EABCredentials{}
+	if strings.TrimSpace(c.ACMECAEAB) == "" {
+		return out, nil
+	}
+	extra, err := c.ExtraCAs()
+	if err != nil {
+		return nil, err
+	}
+	for i, part := range strings.Split(c.ACMECAEAB, ",") {
+		name, cred, _ := strings.Cut(strings.TrimSpace(part), "=")
+		// The MAC key is base64url, which has no ':'; a key id might.
+		at := strings.LastIndex(cred, ":")
+		if name == "" || at <= 0 || at == len(cred)-1 {
+			return nil, fmt.Errorf("--acme-ca-eab: entry %d: want name=KEYID:HMAC", i+1)
+		}
+		if name == c.DefaultCAName() {
+			return nil, fmt.Errorf("--acme-ca-eab: %s is the default CA: give its binding with --acme-eab-kid and --acme-eab-hmac", name)
+		}
+		if _, ok := extra[name]; !ok {
+			return nil, fmt.Errorf("--acme-ca-eab: %s is not a CA of --acme-ca", name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--acme-ca-eab: %s given twice", name)
+		}
+		b := EABCredentials{KeyID: cred[:at], HMAC: cred[at+1:]}
+		if err := b.check(); err != nil {
+			return nil, fmt.Errorf("--acme-ca-eab: %s: %w", name, err)
+		}
+		out[name] = b
+	}
+	return out, nil
+}
+
 // CANames returns the sorted names ssl.certificate_authority may use.
 func (c Certs) CANames() []string {
 	extra, _ := c.ExtraCAs()
@@ -173,8 +240,14 @@ func (c Certs) Validate(dcvZone string) error {
 		}
 		if (c.ACMEEABKeyID == "") != (c.ACMEEABHMAC == "") {
 			errs = append(errs, errors.New("--acme-eab-kid and --acme-eab-hmac go together"))
+		} else if b := c.DefaultEAB(); b != nil {
+			if err := b.check(); err != nil {
+				errs = append(errs, fmt.Errorf("--acme-eab-hmac: %w", err))
+			}
 		}
 		if _, err := c.ExtraCAs(); err != nil {
+			errs = append(errs, err)
+		} else if _, err := c.ExtraEABs(); err != nil {
 			errs = append(errs, err)
 		}
 	default:

@@ -73,8 +73,8 @@ func (d *Daemon) acmeConfig(box *secrets.Box) (acme.Config, error) {
 		roots = b
 	}
 	def := acme.CAConfig{DirectoryURL: c.ACMEDirectory, Email: c.ACMEEmail, RootsPEM: roots, Profile: c.ACMEProfile}
-	if c.ACMEEABKeyID != "" {
-		def.EAB = &acme.EAB{KeyID: c.ACMEEABKeyID, MACKey: c.ACMEEABHMAC}
+	if b := c.DefaultEAB(); b != nil {
+		def.EAB = &acme.EAB{KeyID: b.KeyID, MACKey: b.MACKey()}
 	}
 	cfg.CAs = map[string]acme.CAConfig{c.DefaultCAName(): def}
 	cfg.DefaultCA = c.DefaultCAName()
@@ -82,11 +82,19 @@ func (d *Daemon) acmeConfig(box *secrets.Box) (acme.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	eabs, err := c.ExtraEABs()
+	if err != nil {
+		return cfg, err
+	}
 	for name, dir := range extra {
 		if name == cfg.DefaultCA {
 			continue
 		}
-		cfg.CAs[name] = acme.CAConfig{DirectoryURL: dir, Email: c.ACMEEmail, RootsPEM: roots, Profile: c.ACMEProfile}
+		ca := acme.CAConfig{DirectoryURL: dir, Email: c.ACMEEmail, RootsPEM: roots, Profile: c.ACMEProfile}
+		if b, ok := eabs[name]; ok {
+			ca.EAB = &acme.EAB{KeyID: b.KeyID, MACKey: b.MACKey()}
+		}
+		cfg.CAs[name] = ca
 	}
 	servers, err := d.dnsServers()
 	if err != nil {

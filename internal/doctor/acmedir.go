@@ -127,10 +127,10 @@ func (r *run) checkDirectory(ctx context.Context, client *http.Client, ca *caInf
 	}
 	ca.reached = true
 	ca.identities = dir.Meta.CAAIdentities
-	if dir.Meta.ExternalAccountRequired && (!ca.isDefault || c.ACMEEABKeyID == "") {
+	if dir.Meta.ExternalAccountRequired && !hasEAB(c, ca) {
 		fix := "set --acme-eab-kid and --acme-eab-hmac to the External Account Binding the CA gave you"
 		if !ca.isDefault {
-			fix = "External Account Binding can only be given for the default CA: make this CA --acme-directory with --acme-eab-kid/--acme-eab-hmac"
+			fix = "add " + ca.name + "=KEYID:HMAC, the External Account Binding the CA gave you, to --acme-ca-eab"
 		}
 		r.fail("acme_directory", subject, "the CA requires External Account Binding, and none is configured for it", fix)
 		return
@@ -196,4 +196,17 @@ func sortedKeys(m map[string]json.RawMessage) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// hasEAB reports whether ca has an External Account Binding configured.
+func hasEAB(c config.Certs, ca *caInfo) bool {
+	if ca.isDefault {
+		return c.ACMEEABKeyID != ""
+	}
+	eabs, err := c.ExtraEABs()
+	if err != nil {
+		return false // the config check reports it
+	}
+	_, ok := eabs[ca.name]
+	return ok
 }

@@ -71,4 +71,15 @@ func TestACMEDirectoryEAB(t *testing.T) {
 	if out := dump(rep); strings.Contains(out, "c2VjcmV0LW1hYy1rZXktb2YtdGhlLWNh") {
 		t.Errorf("the report shows the EAB MAC key: %+v", r)
 	}
+
+	// A CA of --acme-ca gets its binding from --acme-ca-eab.
+	withDefault := append(append([]string{}, base...), "--acme-eab-kid", "kid-1", "--acme-eab-hmac", "c2VjcmV0LW1hYy1rZXktb2YtdGhlLWNh",
+		"--acme-ca", "google="+pebble.DirectoryURL)
+	_, rep = runDoctor(t, nil, withDefault...)
+	expect(t, rep, "acme_directory", "google", doctor.Fail, "requires External Account Binding")
+	_, rep = runDoctor(t, nil, append(withDefault, "--acme-ca-eab", "google=kid-1:c2VjcmV0LW1hYy1rZXktb2YtdGhlLWNh")...)
+	expect(t, rep, "acme_directory", "google", doctor.OK, "answers")
+	if out := dump(rep); strings.Contains(out, "c2VjcmV0LW1hYy1rZXktb2YtdGhlLWNh") {
+		t.Error("the report shows the EAB MAC key of --acme-ca-eab")
+	}
 }

@@ -31,6 +31,9 @@ import (
 type env struct {
 	node   *node.Node
 	pebble *pebbletest.Server
+	// google is a second Pebble, requiring External Account Binding,
+	// configured as --acme-ca google=... (options.secondCA).
+	google *pebbletest.Server
 	zone   string
 	api    *cf0.API
 	origin *httptest.Server
@@ -42,7 +45,11 @@ const dcvZone = "dcv.saas-edge.com"
 type options struct {
 	nonceReject int
 	validity    time.Duration
+	secondCA    bool
 }
+
+// googleEAB is the second CA's External Account Binding.
+const googleKeyID, googleMAC = "kid-google", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
 
 func newEnv(t *testing.T, backend string, o options) *env {
 	t.Helper()
@@ -59,11 +66,20 @@ func newEnv(t *testing.T, backend string, o options) *env {
 		c.Edge.HTTPListen = fmt.Sprintf("127.0.0.1:%d", httpPort)
 		e.pebble = pebbletest.Start(t, pebbletest.Options{DNSServer: c.Verify.Resolver, HTTPPort: httpPort,
 			NonceReject: o.nonceReject, ValidityPeriod: o.validity})
+		roots := e.pebble.RootsPEM
+		c.Certs = config.Certs{ACMEDirectory: e.pebble.DirectoryURL, DNSListen: "127.0.0.1:0"}
+		if o.secondCA {
+			e.google = pebbletest.Start(t, pebbletest.Options{DNSServer: c.Verify.Resolver, HTTPPort: httpPort,
+				EABKeys: map[string]string{googleKeyID: googleMAC}})
+			roots = append(append([]byte{}, roots...), e.google.RootsPEM...)
+			c.Certs.ACMECAs = "google=" + e.google.DirectoryURL
+			c.Certs.ACMECAEAB = "google=" + googleKeyID + ":" + googleMAC
+		}
 		rootFile := filepath.Join(t.TempDir(), "pebble-roots.pem")
-		if err := os.WriteFile(rootFile, e.pebble.RootsPEM, 0o600); err != nil {
+		if err := os.WriteFile(rootFile, roots, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.Certs = config.Certs{ACMEDirectory: e.pebble.DirectoryURL, ACMERootCA: rootFile, DNSListen: "127.0.0.1:0"}
+		c.Certs.ACMERootCA = rootFile
 		c.DCVZone = dcvZone
 		c.Verify.EdgeIPv4 = "127.0.0.1"
 	})
@@ -308,4 +324,32 @@ func TestBadNonces(t *testing.T) {
 	e.pointAtUs(name)
 	h := e.create(t, name, "http", false)
 	e.waitFor(t, h.ID, "active despite bad nonces", 60*time.Second, active)
+}
+
+// TestSecondCAWithEAB: ssl.certificate_authority picks a CA of --acme-ca,
+// here one that requires External Account Binding (as Google Trust
+// Services does), bound through --acme-ca-eab; the default CA sees no
+// order.
+func TestSecondCAWithEAB(t *testing.T) {
+	e := newEnv(t, "sqlite", options{secondCA: true})
+	name := "shop.google-customer.com"
+	e.pointAtUs(name)
+	resp, err := e.api.CreateCustomHostname(context.Background(), e.zone, cf0.CustomHostname{Hostname: name,
+		SSL: &cf0.CustomHostnameSSL{Method: "http", Type: "dv", CertificateAuthority: "google"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := e.waitFor(t, resp.Result.ID, "active with a certificate", 20*time.Second, active)
+	if h.SSL.CertificateAuthority != "google" {
+		t.Errorf("certificate_authority %q", h.SSL.CertificateAuthority)
+	}
+	e.roots = x509.NewCertPool()
+	e.roots.AppendCertsFromPEM(e.google.IssuerRootsPEM)
+	_, leaf := e.fetch(t, name) // verifies against the second CA's root only
+	if leaf.SerialNumber.String() != h.SSL.SerialNumber {
+		t.Errorf("served serial %v, API says %s", leaf.SerialNumber, h.SSL.SerialNumber)
+	}
+	if n, d := e.google.Orders(), e.pebble.Orders(); n != 1 || d != 0 {
+		t.Errorf("orders: %d at the second CA (want 1), %d at the default (want 0)", n, d)
+	}
 }
