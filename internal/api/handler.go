@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"runtime/debug"
+	"slices"
+	"strings"
 )
 
 // HandlerFunc is an HTTP handler that returns an error instead of writing it.
@@ -92,4 +95,10 @@ func SetRoute(r *http.Request, route string) {
 	if ri := info(r.Context()); ri != nil {
 		ri.route = route
 	}
+}
+
+// Allow is the Allow header of a route whose handlers are keyed by method:
+// its methods, sorted, comma-separated.
+func Allow[H any](methods map[string]H) string {
+	return strings.Join(slices.Sorted(maps.Keys(methods)), ", ")
 }

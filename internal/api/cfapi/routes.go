@@ -2,7 +2,6 @@ package cfapi
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/porticohq/portico/internal/api"
@@ -55,12 +54,7 @@ func (h *handler) routes() http.Handler {
 // answers 405 for methods the route lacks, authenticates, checks the zone,
 // and then calls the method's handler.
 func (h *handler) handle(mux *http.ServeMux, pattern string, methods map[string]zoneHandler) {
-	allowed := make([]string, 0, len(methods))
-	for m := range methods {
-		allowed = append(allowed, m)
-	}
-	slices.Sort(allowed)
-	allow := strings.Join(allowed, ", ")
+	allow := api.Allow(methods)
 	mux.Handle(pattern, api.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		api.SetRoute(r, pattern)
 		serve, ok := methods[r.Method]

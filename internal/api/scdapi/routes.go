@@ -3,7 +3,6 @@ package scdapi
 import (
 	"encoding/hex"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/porticohq/portico/internal/api"
@@ -58,12 +57,7 @@ func (h *handler) routes() http.Handler {
 // answers 405 for methods the route lacks, authenticates, checks the
 // account, and then calls the method's handler.
 func (h *handler) handle(mux *http.ServeMux, pattern string, methods map[string]accountHandler) {
-	allowed := make([]string, 0, len(methods))
-	for m := range methods {
-		allowed = append(allowed, m)
-	}
-	slices.Sort(allowed)
-	allow := strings.Join(allowed, ", ")
+	allow := api.Allow(methods)
 	mux.Handle(pattern, api.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		api.SetRoute(r, pattern)
 		serve, ok := methods[r.Method]

@@ -17,7 +17,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -83,12 +82,7 @@ func (h *handler) routes() http.Handler {
 // handle registers a route template: metrics label, 405 for other methods,
 // authentication and the account check, then the method's handler.
 func (h *handler) handle(mux *http.ServeMux, pattern string, methods map[string]zoneHandler) {
-	allowed := make([]string, 0, len(methods))
-	for m := range methods {
-		allowed = append(allowed, m)
-	}
-	slices.Sort(allowed)
-	allow := strings.Join(allowed, ", ")
+	allow := api.Allow(methods)
 	mux.Handle(pattern, api.Handle(func(w http.ResponseWriter, r *http.Request) error {
 		api.SetRoute(r, pattern)
 		serve, ok := methods[r.Method]
