@@ -13,6 +13,7 @@ import (
 	"github.com/porticohq/portico/internal/ident"
 	"github.com/porticohq/portico/internal/service"
 	"github.com/porticohq/portico/internal/store"
+	"github.com/porticohq/portico/internal/workqueue"
 )
 
 // SchedulerConfig tunes a Scheduler. The zero value gives the defaults.
@@ -183,47 +184,13 @@ func (s *Scheduler) RunOnce(ctx context.Context) (int, error) {
 // round claims due checks as workers free up and runs them, until a claim
 // finds nothing due; it returns when the last one finished.
 func (s *Scheduler) round(ctx context.Context) (int, error) {
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, s.cfg.Workers)
-	defer wg.Wait()
-	ran := 0
-	for ctx.Err() == nil {
-		free := acquire(slots)
-		batch, err := s.d.Checks.ClaimDueChecks(ctx, s.d.Clock.Now(), free, s.cfg.Owner, s.cfg.LeaseFor)
-		for range free - len(batch) {
-			<-slots
-		}
-		if err != nil {
-			return ran, fmt.Errorf("claiming due checks: %w", err)
-		}
-		if len(batch) == 0 {
-			return ran, nil
-		}
-		for _, c := range batch {
-			wg.Go(func() {
-				defer func() { <-slots }()
-				s.process(ctx, c)
-			})
-		}
-		ran += len(batch)
+	ran, err := workqueue.Drain(ctx, s.cfg.Workers, func(ctx context.Context, n int) ([]store.CheckState, error) {
+		return s.d.Checks.ClaimDueChecks(ctx, s.d.Clock.Now(), n, s.cfg.Owner, s.cfg.LeaseFor)
+	}, s.process)
+	if err != nil && ctx.Err() == nil {
+		return ran, fmt.Errorf("claiming due checks: %w", err)
 	}
-	return ran, ctx.Err()
-}
-
-// acquire takes one slot, waiting for it, and then as many more as are
-// free at once; it returns how many it took.
-func acquire(slots chan struct{}) int {
-	slots <- struct{}{}
-	n := 1
-	for n < cap(slots) {
-		select {
-		case slots <- struct{}{}:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
+	return ran, err
 }
 
 // CheckNow restarts the hostname's schedule and runs one check at once,

@@ -18,6 +18,7 @@ import (
 	"github.com/porticohq/portico/internal/secrets"
 	"github.com/porticohq/portico/internal/service"
 	"github.com/porticohq/portico/internal/store"
+	"github.com/porticohq/portico/internal/workqueue"
 )
 
 // DispatcherConfig tunes a Dispatcher. The zero value gives the defaults.
@@ -249,47 +250,13 @@ func (p *Dispatcher) Prune(ctx context.Context) {
 func (p *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	p.runMu.Lock()
 	defer p.runMu.Unlock()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	slots := make(chan struct{}, p.cfg.Workers)
-	ran := 0
-	for ctx.Err() == nil {
-		free := acquire(slots)
-		batch, err := p.d.Store.ClaimDueWebhookDeliveries(ctx, p.d.Clock.Now(), free, p.cfg.Owner, p.cfg.LeaseFor)
-		for range free - len(batch) {
-			<-slots
-		}
-		if err != nil {
-			return ran, fmt.Errorf("claiming due webhook deliveries: %w", err)
-		}
-		if len(batch) == 0 {
-			return ran, nil
-		}
-		for _, c := range batch {
-			wg.Go(func() {
-				defer func() { <-slots }()
-				p.process(ctx, c)
-			})
-		}
-		ran += len(batch)
+	ran, err := workqueue.Drain(ctx, p.cfg.Workers, func(ctx context.Context, n int) ([]store.DeliveryClaim, error) {
+		return p.d.Store.ClaimDueWebhookDeliveries(ctx, p.d.Clock.Now(), n, p.cfg.Owner, p.cfg.LeaseFor)
+	}, p.process)
+	if err != nil && ctx.Err() == nil {
+		return ran, fmt.Errorf("claiming due webhook deliveries: %w", err)
 	}
-	return ran, ctx.Err()
-}
-
-// acquire takes one slot, waiting for it, and then as many more as are
-// free at once; it returns how many it took.
-func acquire(slots chan struct{}) int {
-	slots <- struct{}{}
-	n := 1
-	for n < cap(slots) {
-		select {
-		case slots <- struct{}{}:
-			n++
-		default:
-			return n
-		}
-	}
-	return n
+	return ran, err
 }
 
 // process makes one leased attempt and records it. What fails before the
