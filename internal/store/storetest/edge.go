@@ -145,6 +145,23 @@ func readFeed(t *testing.T, s edgeStore, from store.ChangeCursor) ([]feedEntry, 
 	return out, cur
 }
 
+// feedEnd is the cursor of the feed's last change now: what a reader
+// reads from it is only what comes after. (LatestChange alone may replay
+// earlier changes; see the end of testEdgeFeed.)
+func feedEnd(t *testing.T, s store.EdgeSource) store.ChangeCursor {
+	t.Helper()
+	cur, err := s.LatestChange(ctx(t))
+	wantErr(t, "LatestChange", err, nil)
+	for {
+		page, err := s.ChangesSince(ctx(t), cur, 1000)
+		wantErr(t, "ChangesSince", err, nil)
+		if len(page) == 0 {
+			return cur
+		}
+		cur = page[len(page)-1].Cursor
+	}
+}
+
 func testEdgeFeed(t *testing.T, s edgeStore) {
 	z := newZone(t, s)
 	start, err := s.LatestChange(ctx(t))
