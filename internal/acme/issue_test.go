@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/acme"
+	"github.com/porticohq/portico/internal/acme/acmetest"
 	"github.com/porticohq/portico/internal/core"
 )
 
@@ -18,9 +19,7 @@ func TestIssueHTTP01StepByStep(t *testing.T) {
 	id := e.create(acme.Issuance{Identifiers: []string{"shop.example.com"}, Method: core.DCVHTTP})
 	is := e.issuer(e.config())
 
-	want := []acme.Step{acme.StepOrdered, acme.StepAuthorized, acme.StepChallengeReady,
-		acme.StepChallengeSubmitted, acme.StepFinalizing, acme.StepDownloaded, acme.StepDone}
-	for _, step := range want {
+	for _, step := range acmetest.Steps {
 		before := e.get(id).Version
 		if err := is.Step(t.Context(), id); err != nil {
 			t.Fatalf("Step towards %s: %v", step, err)

@@ -78,7 +78,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.state != stateNew {
 		return errors.New("authdns: server already started or shut down")
 	}
-	pc, ln, err := listenPair(ctx, s.cfg.listen)
+	pc, ln, err := ListenPair(ctx, s.cfg.listen)
 	if err != nil {
 		return fmt.Errorf("authdns: %w", err)
 	}
@@ -143,10 +143,11 @@ func (s *Server) activate(srv *dns.Server) error {
 	}
 }
 
-// listenPair opens UDP and TCP sockets on one address. With port 0, the
-// kernel picks the UDP port and the same TCP port may be taken by someone
-// else, so it tries again a few times.
-func listenPair(ctx context.Context, addr string) (net.PacketConn, net.Listener, error) {
+// ListenPair opens UDP and TCP sockets on one address, as a DNS server
+// needs (the demo's and the tests' stand-in servers use it too). With port
+// 0, the kernel picks the UDP port and the same TCP port may be taken by
+// someone else, so it tries again a few times.
+func ListenPair(ctx context.Context, addr string) (net.PacketConn, net.Listener, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen address %q: %w", addr, err)

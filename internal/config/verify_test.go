@@ -50,18 +50,7 @@ func TestVerifyFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var v Verify
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			v.Register(fs)
-			if _, err := Parse(fs, tt.args, tt.environ); err != nil {
-				t.Fatal(err)
-			}
-			err := v.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("Validate: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("Validate = %v, want an error about %s", err, tt.wantErr)
-			}
+			parseValidate(t, &v, tt.args, tt.environ, tt.wantErr)
 			if tt.check != nil {
 				tt.check(t, v)
 			}
@@ -70,5 +59,27 @@ func TestVerifyFlags(t *testing.T) {
 	// The zero value (a Serve built in code, as tests do) is valid.
 	if err := (Verify{}).Validate(); err != nil {
 		t.Errorf("zero Verify: %v", err)
+	}
+}
+
+// parseValidate registers c's flags, parses args and environ into c, and
+// checks Validate's error: none when wantErr is "", else one that mentions
+// wantErr.
+func parseValidate(t *testing.T, c interface {
+	Register(*flag.FlagSet)
+	Validate() error
+}, args, environ []string, wantErr string) {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.Register(fs)
+	if _, err := Parse(fs, args, environ); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Validate()
+	switch {
+	case wantErr == "" && err != nil:
+		t.Fatalf("Validate: %v", err)
+	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+		t.Fatalf("Validate = %v, want an error about %s", err, wantErr)
 	}
 }

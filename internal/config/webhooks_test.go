@@ -1,8 +1,6 @@
 package config
 
 import (
-	"flag"
-	"strings"
 	"testing"
 	"time"
 )
@@ -36,18 +34,7 @@ func TestWebhookFlags(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w Webhooks
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-			w.Register(fs)
-			if _, err := Parse(fs, tt.args, tt.environ); err != nil {
-				t.Fatal(err)
-			}
-			err := w.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("Validate: %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("Validate = %v, want an error about %s", err, tt.wantErr)
-			}
+			parseValidate(t, &w, tt.args, tt.environ, tt.wantErr)
 			if tt.check != nil {
 				tt.check(t, w)
 			}

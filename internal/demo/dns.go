@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/porticohq/portico/internal/authdns"
 )
 
 // maxChase bounds the CNAMEs one answer follows, as recursive resolvers do,
@@ -41,9 +44,9 @@ type customerDNS struct {
 // startDNS starts a customerDNS on 127.0.0.1 with a port the kernel picks.
 func startDNS() (*customerDNS, error) {
 	s := &customerDNS{records: map[string][]dns.RR{}}
-	pc, ln, err := listenUDPAndTCP()
+	pc, ln, err := authdns.ListenPair(context.Background(), "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("customer DNS: %w", err)
 	}
 	s.addr = pc.LocalAddr().String()
 	s.udp = &dns.Server{PacketConn: pc, Handler: s}
@@ -61,26 +64,6 @@ func startDNS() (*customerDNS, error) {
 		}
 	}
 	return s, nil
-}
-
-// listenUDPAndTCP opens UDP and TCP sockets on one loopback port. The kernel
-// picks a free UDP port, and the TCP port of the same number may be taken,
-// so it tries a few times.
-func listenUDPAndTCP() (net.PacketConn, net.Listener, error) {
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return nil, nil, fmt.Errorf("customer DNS: %w", err)
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, ln, nil
-		}
-		pc.Close()
-		lastErr = err
-	}
-	return nil, nil, fmt.Errorf("customer DNS: no port free for both UDP and TCP: %w", lastErr)
 }
 
 // Addr is the server's "127.0.0.1:port", for UDP and TCP.

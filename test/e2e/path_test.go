@@ -23,6 +23,7 @@ import (
 
 	"github.com/porticohq/portico/internal/clock"
 	"github.com/porticohq/portico/internal/service/servicetest"
+	"github.com/porticohq/portico/internal/testkit/apicall"
 	"github.com/porticohq/portico/internal/testkit/dnstest"
 	"github.com/porticohq/portico/internal/testkit/pebbletest"
 	"github.com/porticohq/portico/internal/testkit/pgtest"
@@ -167,59 +168,33 @@ func (p *portico) tenant(t *testing.T) {
 // call sends a JSON request to the API and decodes the envelope's result.
 func (p *portico) call(t *testing.T, method, path string, body, result any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.api+path, rd)
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	r := apicall.JSON(t, nil, method, p.api+path, p.token, body)
 	if result != nil {
 		var env struct{ Result json.RawMessage }
-		if err := json.Unmarshal(raw, &env); err != nil {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+		if err := json.Unmarshal(r.Body, &env); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
 		}
 		if err := json.Unmarshal(env.Result, result); err != nil {
 			t.Fatalf("%s %s: result %s", method, path, env.Result)
 		}
 	}
-	return resp.StatusCode
+	return r.Status
 }
 
 // scd sends a JSON request to the SaaS Custom Domains dialect and decodes
 // its reply (no envelope).
 func (p *portico) scd(t *testing.T, method, path string, body, result any) int {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, p.api+path, rd)
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if result != nil && resp.StatusCode/100 == 2 {
-		if err := json.Unmarshal(raw, result); err != nil {
-			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	r := apicall.JSON(t, nil, method, p.api+path, p.token, body)
+	if result != nil && r.Status/100 == 2 {
+		if err := json.Unmarshal(r.Body, result); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, r.Status, r.Body)
 		}
 	}
-	if resp.StatusCode/100 != 2 {
-		t.Logf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	if r.Status/100 != 2 {
+		t.Logf("%s %s: %d %s", method, path, r.Status, r.Body)
 	}
-	return resp.StatusCode
+	return r.Status
 }
 
 type hostname struct {

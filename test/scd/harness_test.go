@@ -20,6 +20,7 @@ import (
 
 	"github.com/porticohq/portico/internal/config"
 	"github.com/porticohq/portico/internal/daemon"
+	"github.com/porticohq/portico/internal/testkit/apicall"
 	"github.com/porticohq/portico/internal/testkit/node"
 )
 
@@ -45,11 +46,7 @@ func newEnv(t *testing.T, backend string, mutate func(*config.Serve), opts ...da
 }
 
 // reply is one HTTP answer.
-type reply struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type reply apicall.Reply
 
 // JSON decodes the body into a generic value.
 func (r reply) JSON(t *testing.T) map[string]any {
@@ -85,47 +82,17 @@ func (e *env) do(t *testing.T, token, method, path string, body any) reply {
 		}
 		rd, ctype = bytes.NewReader(j), "application/json"
 	}
-	req, err := http.NewRequest(method, e.node.BaseURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	r := reply(apicall.Do(t, e.c, method, e.node.BaseURL+path, token, ctype, rd))
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s %s: Content-Type %q", method, path, ct)
 	}
-	return reply{resp.StatusCode, resp.Header, b}
+	return r
 }
 
 // doRaw sends a body of any content type.
 func (e *env) doRaw(t *testing.T, token, method, path, ctype, body string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, e.node.BaseURL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := e.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, b}
+	return reply(apicall.Do(t, e.c, method, e.node.BaseURL+path, token, ctype, strings.NewReader(body)))
 }
 
 // must sends a request and fails unless it gets status.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/porticohq/portico/internal/config"
+	"github.com/porticohq/portico/internal/testkit/apicall"
 	"github.com/porticohq/portico/internal/testkit/node"
 	"github.com/porticohq/portico/internal/testkit/secretscan"
 	"github.com/porticohq/portico/internal/webhook"
@@ -98,22 +99,10 @@ type client struct {
 
 func (c *client) do(t *testing.T, method, path string, body any, wantStatus int, out any) []byte {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, wantStatus, raw)
+	r := apicall.JSON(t, nil, method, c.base+path, c.token, body)
+	raw := r.Body
+	if r.Status != wantStatus {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, r.Status, wantStatus, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {

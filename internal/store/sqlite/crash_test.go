@@ -1,7 +1,6 @@
 package sqlite_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net"
@@ -11,11 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/porticohq/portico/internal/acme"
+	"github.com/porticohq/portico/internal/acme/acmetest"
 	"github.com/porticohq/portico/internal/acme/lifecycle"
 	"github.com/porticohq/portico/internal/clock"
 	"github.com/porticohq/portico/internal/core"
@@ -26,34 +25,6 @@ import (
 	"github.com/porticohq/portico/internal/testkit/pebbletest"
 )
 
-// errKilled stands for kill -9: the engine stops at once, with no cleanup.
-var errKilled = errors.New("killed")
-
-// killingStore kills the engine at the save of one step: after the save
-// committed, or before it (the network call was made, its result never
-// written). The test then closes the database, as the process's death
-// would, and a new engine continues on the reopened file.
-type killingStore struct {
-	acme.OrderStore
-	at     acme.Step
-	before bool
-	killed atomic.Bool
-}
-
-func (k *killingStore) SaveIssuance(ctx context.Context, iss *acme.Issuance) error {
-	if iss.Step != k.at || k.killed.Load() {
-		return k.OrderStore.SaveIssuance(ctx, iss)
-	}
-	k.killed.Store(true)
-	if k.before {
-		return errKilled
-	}
-	if err := k.OrderStore.SaveIssuance(ctx, iss); err != nil {
-		return err
-	}
-	return errKilled
-}
-
 // TestCrashMatrix is the acme engine's kill matrix (threat model F1) over
 // the SQLite store instead of the in-memory one: for each step, the engine
 // dies right before or right after the step's save, the file is closed
@@ -62,9 +33,7 @@ func (k *killingStore) SaveIssuance(ctx context.Context, iss *acme.Issuance) err
 // Publisher) and are served from it, as the edge does. Every run ends with
 // exactly one certificate, committed to the hostname by the save at done.
 func TestCrashMatrix(t *testing.T) {
-	steps := []acme.Step{acme.StepOrdered, acme.StepAuthorized, acme.StepChallengeReady,
-		acme.StepChallengeSubmitted, acme.StepFinalizing, acme.StepDownloaded, acme.StepDone}
-	for _, step := range steps {
+	for _, step := range acmetest.Steps {
 		for _, before := range []bool{false, true} {
 			name := string(step) + "/after_save"
 			if before {
@@ -163,8 +132,8 @@ func runCrash(t *testing.T, step acme.Step, before bool) {
 		t.Fatal(err)
 	}
 
-	ks := &killingStore{OrderStore: cur, at: step, before: before}
-	if err := engine(cur, ks).Run(ctx, iss.ID); !errors.Is(err, errKilled) {
+	ks := &acmetest.KillingStore{OrderStore: cur, At: step, Before: before}
+	if err := engine(cur, ks).Run(ctx, iss.ID); !errors.Is(err, acmetest.ErrKilled) {
 		t.Fatalf("first engine: %v, want killed", err)
 	}
 	// The process dies: the file is all that is left.

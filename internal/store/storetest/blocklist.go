@@ -10,11 +10,8 @@ import (
 
 func testBlocklist(t *testing.T, open opener) {
 	s := open(t)
-	bl, ok := s.(store.Blocklist)
-	if !ok {
-		t.Fatalf("%T does not implement store.Blocklist", s)
-	}
-	c := checksOf(t, s)
+	bl := implements[store.Blocklist](t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 
 	// Hostnames checked once and due in three hours, so that AddBlock's

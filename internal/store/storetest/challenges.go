@@ -14,7 +14,7 @@ import (
 
 func testHTTPChallenges(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	const name = "shop.customer.example"
 	expires := base.Add(time.Hour)
 	get := func(t *testing.T, identifier, token string, now time.Time) (string, bool) {
@@ -63,7 +63,7 @@ func testHTTPChallenges(t *testing.T, open opener) {
 
 func testDCVValues(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, fullHostname(z.ID, "dcv.customer.example"))
 	label := h.SSL.DCVLabel
@@ -114,7 +114,7 @@ func testDCVValues(t *testing.T, open opener) {
 
 func testDCVLabel(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, fullHostname(z.ID, "label.customer.example"))
 	later := base.Add(time.Hour)
@@ -155,7 +155,7 @@ func testDCVLabel(t *testing.T, open opener) {
 
 func testAccounts(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	const dir = "https://acme.example/directory"
 	_, err := is.GetAccount(ctx(t), "lets_encrypt", dir)
 	wantErr(t, "GetAccount before create", err, acme.ErrNotFound)

@@ -213,10 +213,7 @@ func testDomainCreateList(t *testing.T, s cdStore) {
 	}
 
 	// The check state comes with the row.
-	checks, ok := s.(store.Checks)
-	if !ok {
-		t.Fatal("no store.Checks")
-	}
+	checks := implements[store.Checks](t, s)
 	got, err := checks.ClaimCheck(ctx(t), a.ID, want[1], base.Add(time.Minute), "w", time.Minute, false)
 	wantErr(t, "ClaimCheck", err, nil)
 	wantErr(t, "RecordCheck", checks.RecordCheck(ctx(t), store.CheckRecord{ZoneID: a.ID, HostnameID: want[1],

@@ -32,15 +32,6 @@ func testIssuances(t *testing.T, open opener) {
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 }
 
-func issuancesOf(t *testing.T, s store.Store) store.Issuances {
-	t.Helper()
-	is, ok := s.(store.Issuances)
-	if !ok {
-		t.Fatalf("%T does not implement store.Issuances", s)
-	}
-	return is
-}
-
 // newIssuance returns a first-issuance record of h at step new, due at due.
 func newIssuance(h core.Hostname, due time.Time) acme.Issuance {
 	return acme.Issuance{
@@ -149,7 +140,7 @@ func ids(recs []acme.Issuance) []string {
 
 func testIssuanceRoundTrip(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, fullHostname(z.ID, "roundtrip.customer.example"))
 
@@ -208,7 +199,7 @@ func testIssuanceRoundTrip(t *testing.T, open opener) {
 
 func testIssuanceCreate(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	other := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "create.customer.example"))
@@ -309,7 +300,7 @@ func testIssuanceCreate(t *testing.T, open opener) {
 
 func testIssuanceCAS(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "cas.customer.example"))
 	iss := createIssuance(t, is, newIssuance(h, base))
@@ -371,7 +362,7 @@ func testIssuanceCAS(t *testing.T, open opener) {
 
 func testIssuancesDue(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	at := func(i int, due time.Time, step acme.Step) acme.Issuance {
 		h := createHostname(t, s, minimalHostname(z.ID, hostnameName(i)))
@@ -415,7 +406,7 @@ func testIssuancesDue(t *testing.T, open opener) {
 
 func testIssuanceClaim(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	var recs []acme.Issuance
 	for i := range 3 {
@@ -482,7 +473,7 @@ func testIssuanceClaim(t *testing.T, open opener) {
 
 func testIssuanceConcurrentClaims(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	const records, claimers = 40, 8
 	for i := range records {
@@ -527,7 +518,7 @@ func testIssuanceConcurrentClaims(t *testing.T, open opener) {
 
 func testIssuanceDone(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "done.customer.example"))
 
@@ -591,7 +582,7 @@ func testIssuanceDone(t *testing.T, open opener) {
 
 func testHostnameIssuances(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "history.customer.example"))
 	other := createHostname(t, s, minimalHostname(z.ID, "other.customer.example"))
@@ -630,7 +621,7 @@ func testHostnameIssuances(t *testing.T, open opener) {
 
 func testIssuanceHostnameDelete(t *testing.T, open opener) {
 	s := open(t)
-	is := issuancesOf(t, s)
+	is := implements[store.Issuances](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, fullHostname(z.ID, "gone.customer.example"))
 	// The same name in another zone keeps the name's HTTP-01 responses.

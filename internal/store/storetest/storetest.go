@@ -198,3 +198,15 @@ func mustCount(t *testing.T, s store.Store, zoneID string, want int) {
 }
 
 func hostnameName(i int) string { return fmt.Sprintf("h%03d.customer.example", i) }
+
+// implements returns s as the store interface T, which every store
+// implements next to store.Store, or fails the test.
+func implements[T any](t *testing.T, s store.Store) T {
+	t.Helper()
+	v, ok := s.(T)
+	if !ok {
+		var zero *T
+		t.Fatalf("%T does not implement %T", s, zero)
+	}
+	return v
+}

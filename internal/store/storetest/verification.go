@@ -24,15 +24,6 @@ func testVerification(t *testing.T, open opener) {
 	t.Run("Blocklist", func(t *testing.T) { testBlocklist(t, open) })
 }
 
-func checksOf(t *testing.T, s store.Store) store.Checks {
-	t.Helper()
-	c, ok := s.(store.Checks)
-	if !ok {
-		t.Fatalf("%T does not implement store.Checks", s)
-	}
-	return c
-}
-
 func getCheck(t *testing.T, c store.Checks, zoneID, id string) store.CheckState {
 	t.Helper()
 	cs, err := c.GetCheck(ctx(t), zoneID, id)
@@ -53,7 +44,7 @@ func claim(t *testing.T, c store.Checks, now time.Time, limit int) []store.Check
 
 func testScheduledOnCreate(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	tests := []struct {
 		status      core.HostnameStatus
@@ -102,7 +93,7 @@ func testScheduledOnCreate(t *testing.T, open opener) {
 
 func testClaimAndRecord(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "claim.customer.example"))
 
@@ -173,7 +164,7 @@ func testClaimAndRecord(t *testing.T, open opener) {
 
 func testRestart(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "restart.customer.example"))
 	old := claim(t, c, base, 1)[0]
@@ -205,7 +196,7 @@ func testRestart(t *testing.T, open opener) {
 
 func testScheduleCheck(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "schedule.customer.example"))
 	l := claim(t, c, base, 1)[0]
@@ -246,7 +237,7 @@ func testScheduleCheck(t *testing.T, open opener) {
 
 func testStatusStamps(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	h := createHostname(t, s, minimalHostname(z.ID, "stamps.customer.example"))
 	l := claim(t, c, base, 1)[0]
@@ -280,7 +271,7 @@ func testStatusStamps(t *testing.T, open opener) {
 
 func testConcurrentClaims(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z := newZone(t, s)
 	const n = 120
 	for i := range n {
@@ -332,7 +323,7 @@ func testConcurrentClaims(t *testing.T, open opener) {
 
 func testNameHolders(t *testing.T, open opener) {
 	s := open(t)
-	c := checksOf(t, s)
+	c := implements[store.Checks](t, s)
 	z1, z2 := newZone(t, s), newZone(t, s)
 	a := createHostname(t, s, minimalHostname(z1.ID, "shared.customer.example"))
 	b := minimalHostname(z2.ID, "shared.customer.example")

@@ -25,15 +25,6 @@ func testWebhooks(t *testing.T, open opener) {
 	t.Run("Context", func(t *testing.T) { testWebhookContext(t, open) })
 }
 
-func webhooksOf(t *testing.T, s store.Store) store.Webhooks {
-	t.Helper()
-	w, ok := s.(store.Webhooks)
-	if !ok {
-		t.Fatalf("%T does not implement store.Webhooks", s)
-	}
-	return w
-}
-
 func newEndpoint(t *testing.T, w store.Webhooks, zoneID string, created time.Time) core.WebhookEndpoint {
 	t.Helper()
 	e := core.WebhookEndpoint{
@@ -86,7 +77,7 @@ func getDelivery(t *testing.T, w store.Webhooks, d core.WebhookDelivery) core.We
 
 func testWebhookEndpoints(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z, other := newZone(t, s), newZone(t, s)
 	a := newEndpoint(t, w, z.ID, base)
 	b := core.WebhookEndpoint{ID: ident.UUID(), ZoneID: z.ID, URL: "https://b.saas.example/", SecretSealed: []byte{9},
@@ -128,7 +119,7 @@ func testWebhookEndpoints(t *testing.T, open opener) {
 
 func testWebhookEnqueue(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z, other := newZone(t, s), newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	d := delivery(e, "hostname.created", base)
@@ -166,7 +157,7 @@ func testWebhookEnqueue(t *testing.T, open opener) {
 
 func testWebhookDeliveryLog(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z, other := newZone(t, s), newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	e2 := newEndpoint(t, w, z.ID, base)
@@ -227,7 +218,7 @@ func testWebhookDeliveryLog(t *testing.T, open opener) {
 
 func testWebhookClaimAndRecord(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z := newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	d := delivery(e, "hostname.verified", base)
@@ -292,7 +283,7 @@ func testWebhookClaimAndRecord(t *testing.T, open opener) {
 
 func testWebhookDeleteEndpoint(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z := newZone(t, s)
 	e, keep := newEndpoint(t, w, z.ID, base), newEndpoint(t, w, z.ID, base)
 	d, kept := delivery(e, "hostname.created", base), delivery(keep, "hostname.created", base)
@@ -321,7 +312,7 @@ func testWebhookDeleteEndpoint(t *testing.T, open opener) {
 
 func testWebhookConcurrentClaims(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z := newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	const n = 120
@@ -373,7 +364,7 @@ func testWebhookConcurrentClaims(t *testing.T, open opener) {
 
 func testWebhookPrune(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z := newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	old, recent, pending := delivery(e, "a", base), delivery(e, "b", base), delivery(e, "c", base)
@@ -411,7 +402,7 @@ func testWebhookPrune(t *testing.T, open opener) {
 
 func testWebhookContext(t *testing.T, open opener) {
 	s := open(t)
-	w := webhooksOf(t, s)
+	w := implements[store.Webhooks](t, s)
 	z := newZone(t, s)
 	e := newEndpoint(t, w, z.ID, base)
 	cancelled, cancel := context.WithCancel(ctx(t))

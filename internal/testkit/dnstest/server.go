@@ -25,14 +25,15 @@
 package dnstest
 
 import (
-	"fmt"
-	"net"
+	"context"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/porticohq/portico/internal/authdns"
 )
 
 // Query is one question the server received.
@@ -75,7 +76,7 @@ func New(tb testing.TB) *Server {
 		delay:   make(map[string]time.Duration),
 		mutate:  make(map[string]func(*dns.Msg)),
 	}
-	pc, ln, err := listenPair()
+	pc, ln, err := authdns.ListenPair(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		tb.Fatalf("dnstest: %v", err)
 	}
@@ -95,26 +96,6 @@ func New(tb testing.TB) *Server {
 	}
 	tb.Cleanup(s.Close)
 	return s
-}
-
-// listenPair opens UDP and TCP sockets on one loopback port. The UDP port is
-// chosen by the kernel, and the TCP port of the same number may be taken by
-// another process, so it tries a few times.
-func listenPair() (net.PacketConn, net.Listener, error) {
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return nil, nil, fmt.Errorf("listening on udp: %w", err)
-		}
-		ln, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, ln, nil
-		}
-		pc.Close()
-		lastErr = err
-	}
-	return nil, nil, fmt.Errorf("listening on tcp next to udp: %w", lastErr)
 }
 
 // Addr returns the server's "127.0.0.1:port", for UDP and TCP alike.
