@@ -76,8 +76,24 @@ func Start(t testing.TB, backend string, mutate func(*config.Serve), opts ...dae
 		t.Fatalf("starting portico: %v", err)
 	}
 	n := &Node{Daemon: d, Database: db, DataDir: dir, BaseURL: "http://" + d.APIAddr(), Logs: logs, DNS: dns}
-	t.Cleanup(func() { n.Stop(t) })
+	t.Cleanup(func() {
+		n.Stop(t)
+		n.logErrors(t)
+	})
 	return n
+}
+
+// logErrors puts the node's ERROR lines into a failed test's output: a 500
+// says only "quote the request id", and the cause is in the log.
+func (n *Node) logErrors(t testing.TB) {
+	if !t.Failed() {
+		return
+	}
+	for _, line := range strings.Split(string(n.Logs.Bytes()), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Log("node: " + line)
+		}
+	}
 }
 
 // Stop shuts the node down (once; the test's end does it otherwise). Its
