@@ -30,15 +30,6 @@ const (
 
 	// bumpVersion is also the tenancy check of the certificate writes.
 	bumpVersion = "UPDATE hostnames SET version = version + 1 WHERE zone_id = $1 AND id = $2"
-
-	// deleteCertificate deletes and bumps the hostname's version in one
-	// statement; it changes a row only when the certificate existed under
-	// that hostname of that zone.
-	deleteCertificate = `WITH d AS (
-		DELETE FROM certificates WHERE id = $1
-			AND hostname_id IN (SELECT id FROM hostnames WHERE zone_id = $2 AND id = $3)
-		RETURNING hostname_id)
-	UPDATE hostnames SET version = version + 1 WHERE id IN (SELECT hostname_id FROM d)`
 )
 
 // PutCertificate inserts c, or replaces the certificate with c's id, and
@@ -74,10 +65,20 @@ func (s *Store) PutCertificate(ctx context.Context, zoneID string, c core.Certif
 // holding the old version sees that the certificate set changed.
 // ErrNotFound when there is no such certificate there.
 func (s *Store) DeleteCertificate(ctx context.Context, zoneID, hostnameID, certID string) error {
-	tag, err := s.exec(ctx, deleteCertificate, certID, zoneID, hostnameID)
-	if err == nil {
-		err = expectRows(tag, store.ErrNotFound)
-	}
+	err := s.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		if err := lockHostname(ctx, tx, zoneID, hostnameID); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM certificates WHERE id = $1 AND hostname_id = $2", certID, hostnameID)
+		if err != nil {
+			return err
+		}
+		if err := expectRows(tag, store.ErrNotFound); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, bumpVersion, zoneID, hostnameID)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("deleting certificate %s of hostname %s: %w", certID, hostnameID, err)
 	}

@@ -158,15 +158,12 @@ func (s *Store) GetIssuance(ctx context.Context, id string) (acme.Issuance, erro
 // gone, acme.ErrConflict when the save would make a second live record of
 // the hostname.
 //
-// Locks are taken hostname first, then record, the order DeleteHostname's
-// cascade takes them in, so the two never deadlock.
+// Locks are taken hostname first, then record (see lockHostname).
 func (s *Store) SaveIssuance(ctx context.Context, iss *acme.Issuance) error {
 	err := s.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
 		if iss.Step == acme.StepDone {
-			var one int
-			err := tx.QueryRow(ctx, "SELECT 1 FROM hostnames WHERE zone_id = $1 AND id = $2 FOR UPDATE",
-				iss.ZoneID, iss.HostnameID).Scan(&one)
-			if errors.Is(err, pgx.ErrNoRows) {
+			err := lockHostname(ctx, tx, iss.ZoneID, iss.HostnameID)
+			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("hostname %s: %w", iss.HostnameID, acme.ErrNotFound)
 			}
 			if err != nil {

@@ -93,6 +93,21 @@ func errorCode(err error) string {
 
 // expectRows returns none when tag says no row changed: the compare-and-swap
 // or the scoped lookup of the statement matched nothing.
+// lockHostname takes the hostname's row lock as a transaction's first
+// write. DeleteHostname's cascade locks the hostname and then the rows
+// hanging off it (its check, certificates, ACME records); a transaction
+// that wrote one of those first and the hostname second would deadlock
+// against it, and PostgreSQL would abort one of the two (40P01).
+// ErrNotFound when the zone has no such hostname.
+func lockHostname(ctx context.Context, tx pgx.Tx, zoneID, id string) error {
+	var one int
+	err := tx.QueryRow(ctx, "SELECT 1 FROM hostnames WHERE zone_id = $1 AND id = $2 FOR NO KEY UPDATE", zoneID, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
 func expectRows(tag pgconn.CommandTag, none error) error {
 	if tag.RowsAffected() == 0 {
 		return none

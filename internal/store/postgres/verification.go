@@ -159,32 +159,24 @@ func (s *Store) GetCheck(ctx context.Context, zoneID, id string) (store.CheckSta
 	return cs, nil
 }
 
-// recordCheck writes a result if the lease is the latest and reports
-// (written, hostname exists) in one round trip, as conditional does.
-const recordCheck = `WITH u AS (
-	UPDATE hostname_checks SET next_check_at = $1, attempts = $2, last_check_at = $3, dns_status = $4,
-		last_method = $5, proven_since = $6, leased_until = NULL, lease_owner = NULL
-	WHERE lease_token = $7 AND hostname_id = (SELECT id FROM hostnames WHERE zone_id = $8 AND id = $9)
-	RETURNING 1
-)
-SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM hostnames WHERE zone_id = $8 AND id = $9)`
-
 // RecordCheck stores a check's result if its lease is still the latest,
 // and the verification errors on the hostname when they changed, in one
-// transaction.
+// transaction that locks the hostname first (see lockHostname).
 func (s *Store) RecordCheck(ctx context.Context, r store.CheckRecord) error {
 	err := s.tx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		var written, exists bool
-		err := tx.QueryRow(ctx, recordCheck, nullTime(r.NextCheckAt), r.Attempts, r.CheckedAt,
-			nullString(r.DNSStatus), nullString(r.LastMethod), nullTime(r.ProvenSince), r.LeaseToken,
-			r.ZoneID, r.HostnameID).Scan(&written, &exists)
-		switch {
-		case err != nil:
+		if err := lockHostname(ctx, tx, r.ZoneID, r.HostnameID); err != nil {
 			return err
-		case !exists:
-			return store.ErrNotFound
-		case !written:
-			return store.ErrStale
+		}
+		tag, err := tx.Exec(ctx, `UPDATE hostname_checks SET next_check_at = $1, attempts = $2, last_check_at = $3,
+			dns_status = $4, last_method = $5, proven_since = $6, leased_until = NULL, lease_owner = NULL
+			WHERE lease_token = $7 AND hostname_id = $8`,
+			nullTime(r.NextCheckAt), r.Attempts, r.CheckedAt, nullString(r.DNSStatus), nullString(r.LastMethod),
+			nullTime(r.ProvenSince), r.LeaseToken, r.HostnameID)
+		if err != nil {
+			return err
+		}
+		if err := expectRows(tag, store.ErrStale); err != nil {
+			return err
 		}
 		errs := columns.Strings(r.VerificationErrors)
 		_, err = tx.Exec(ctx, "UPDATE hostnames SET verification_errors = $1, version = version + 1"+

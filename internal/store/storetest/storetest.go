@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Issuances", func(t *testing.T) { testIssuances(t, open) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, open) })
 	t.Run("CustomDomains", func(t *testing.T) { testCustomDomains(t, open) })
+	t.Run("LockOrder", func(t *testing.T) { testLockOrder(t, open) })
 }
 
 // base is the suite's clock: microsecond precision, as the contract keeps.
