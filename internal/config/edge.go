@@ -42,6 +42,10 @@ type Edge struct {
 	// CacheSize is how many hostnames' parsed certificates and routes stay
 	// in memory (default 10000).
 	CacheSize int
+	// NetHTTPOnly serves every HTTPS request through net/http, without the
+	// edge's HTTP/1.1 loop: a way out should the loop misbehave, and the
+	// other half of an A/B benchmark.
+	NetHTTPOnly bool
 	// The edge's timeouts; see the README.
 	HandshakeTimeout, HeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout, OriginTimeout time.Duration
 }
@@ -55,6 +59,7 @@ func (e *Edge) Register(fs *flag.FlagSet) {
 	fs.StringVar(&e.DefaultKeyFile, "edge-default-key", "", "PEM key of --edge-default-cert")
 	fs.StringVar(&e.MetadataHeader, "edge-metadata-header", "", "request header carrying a hostname's custom_metadata (JSON) to its origin, e.g. Portico-Hostname-Metadata (default: not sent)")
 	fs.BoolVar(&e.AccessLog, "edge-access-log", true, "log one line per edge request")
+	fs.BoolVar(&e.NetHTTPOnly, "edge-nethttp-only", false, "serve HTTPS/1.1 through net/http alone, without the edge's own request loop (slower; for comparison)")
 	fs.IntVar(&e.CacheSize, "edge-cache-size", 10000, "hostnames whose parsed certificates and routes stay in memory")
 	fs.DurationVar(&e.HandshakeTimeout, "edge-handshake-timeout", 10*time.Second, "TLS handshake deadline")
 	fs.DurationVar(&e.HeaderTimeout, "edge-header-timeout", 10*time.Second, "deadline for a request's headers")

@@ -56,6 +56,7 @@ func (d *Daemon) startEdge(ctx context.Context, box *secrets.Box) error {
 		IdleTimeout:           ec.IdleTimeout,
 		OriginResponseTimeout: ec.OriginTimeout,
 		CacheSize:             ec.CacheSize,
+		NetHTTPOnly:           ec.NetHTTPOnly,
 		Challenges:            challengeSource{local: d.edge.challenges, st: d.store, clock: d.clock},
 	}
 	if ec.DefaultCertFile != "" {

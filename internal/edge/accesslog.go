@@ -60,6 +60,11 @@ func (w *responseLog) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
+	// A proxy passes the origin's headers through: without this, net/http
+	// would sniff a body without a Content-Type and add one of its guess.
+	if h := w.ResponseWriter.Header(); h["Content-Type"] == nil {
+		h["Content-Type"] = nil
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -110,33 +115,47 @@ func (e *Edge) finish(w *responseLog) {
 	d := time.Since(w.start)
 	e.m.observe(w.listener, w.status, d)
 	if e.cfg.AccessLog != nil {
-		e.accessLog(w, d)
+		r := w.req
+		e.writeAccess(&accessRecord{
+			listener: w.listener, remote: r.RemoteAddr, method: r.Method, host: r.Host,
+			uri: r.RequestURI, proto: r.Proto, userAgent: r.UserAgent(),
+			status: w.status, bytes: w.bytes, route: w.route,
+		}, d)
 	}
 	*w = responseLog{}
 	responseLogs.Put(w)
 }
 
-// accessLog writes one record in the format of the configured slog handler
-// (JSON in production): the request line, status, bytes and duration, the
-// visitor's address, and the hostname and zone that served it.
-func (e *Edge) accessLog(w *responseLog, d time.Duration) {
-	r := w.req
+// accessRecord is what the access log says of one request, from net/http
+// or from the HTTP/1.1 loop.
+type accessRecord struct {
+	listener, remote, method, host, uri, proto, userAgent string
+	status                                                int
+	bytes                                                 int64
+	route                                                 *route
+}
+
+// writeAccess writes one record in the format of the configured slog
+// handler (JSON in production): the request line, status, bytes and
+// duration, the visitor's address, and the hostname and zone that served
+// it.
+func (e *Edge) writeAccess(a *accessRecord, d time.Duration) {
 	zone, id := "", ""
-	if w.route != nil {
-		zone, id = w.route.zoneID, w.route.hostnameID
+	if a.route != nil {
+		zone, id = a.route.zoneID, a.route.hostnameID
 	}
 	e.cfg.AccessLog.LogAttrs(context.Background(), slog.LevelInfo, "request",
-		slog.String("listener", w.listener),
-		slog.String("remote", r.RemoteAddr),
-		slog.String("method", r.Method),
-		slog.String("host", r.Host),
-		slog.String("uri", r.RequestURI),
-		slog.String("proto", r.Proto),
-		slog.Int("status", w.status),
-		slog.Int64("bytes", w.bytes),
+		slog.String("listener", a.listener),
+		slog.String("remote", a.remote),
+		slog.String("method", a.method),
+		slog.String("host", a.host),
+		slog.String("uri", a.uri),
+		slog.String("proto", a.proto),
+		slog.Int("status", a.status),
+		slog.Int64("bytes", a.bytes),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("zone_id", zone),
 		slog.String("hostname_id", id),
-		slog.String("user_agent", r.UserAgent()),
+		slog.String("user_agent", a.userAgent),
 	)
 }

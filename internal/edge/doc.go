@@ -5,11 +5,25 @@
 //
 // # Listeners
 //
-// HTTPS (HTTP/1.1 and HTTP/2; serveHTTPS) and plain HTTP (serveHTTP:
+// HTTPS (HTTP/1.1 and HTTP/2) and plain HTTP (serveHTTP:
 // HTTP-01, ownership tokens, redirects, a page for pending and unknown
 // names). Every timeout is set (Config), headers are capped (431), HTTP/2
 // streams are capped per connection, and Go's HTTP/1.1 parser refuses the
 // request smuggling vectors (ambiguous lengths, bad Transfer-Encoding).
+//
+// # Two paths for HTTPS
+//
+// h1conn.go accepts HTTPS connections and runs their handshakes. An
+// HTTP/1.1 connection is served by the edge's own request loop, which
+// proxies bodiless GET, HEAD and OPTIONS requests, and POST, PUT, PATCH and
+// DELETE with a small body, itself (h1parse.go,
+// h1relay.go) on the synchronous origin transport (fastpath.go). At the
+// first request it will not proxy, it hands the connection, with the bytes
+// it read, to an http.Server running serveHTTPS and ReverseProxy, which
+// also serves every HTTP/2 connection. The loop parses a strict subset of
+// what net/http parses (FuzzParseHead checks that), so it never reads a
+// request differently; TestLoopMatchesNetHTTP checks that both paths put
+// the same bytes on both wires.
 //
 // # What is in memory, and what is loaded
 //

@@ -153,7 +153,14 @@ func (h *harness) hostname(t testing.TB, z core.Zone, name string, edit func(*se
 		t.Fatal(err)
 	}
 	probe := strings.Replace(name, "*", "probe", 1)
-	h.eventually(t, 5*time.Second, "serving "+name, func() bool { return h.edge.serves(probe) })
+	h.eventually(t, 5*time.Second, "serving "+name, func() bool {
+		if probe != name {
+			return h.edge.serves(probe)
+		}
+		// The name itself, not a wildcard that already covers it.
+		ix := h.edge.index.Load()
+		return ix != nil && ix.exact.has(name)
+	})
 	return hn
 }
 

@@ -18,6 +18,7 @@ import (
 // not serve also gets 421, never a default tenant (E10). A client that
 // sent no SNI (and accepted the default certificate) is routed by Host.
 func (e *Edge) serveHTTPS(w http.ResponseWriter, r *http.Request) {
+	restoreTLS(r)
 	rl := e.newResponseLog(w, r, listenerHTTPS)
 	defer e.finish(rl)
 	if r.Method == http.MethodConnect {

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,9 @@ type metrics struct {
 	changes   prometheus.Counter
 	feedErrs  prometheus.Counter
 	rebuilds  prometheus.Counter
+	// loopServed and loopHandoffs count the HTTPS/1.1 requests the loop
+	// proxied itself, and the connections it handed to net/http (h1conn.go).
+	loopServed, loopHandoffs atomic.Int64
 }
 
 func newMetrics(reg prometheus.Registerer, e *Edge) *metrics {
@@ -68,6 +72,14 @@ func newMetrics(reg prometheus.Registerer, e *Edge) *metrics {
 	})
 	if reg != nil {
 		reg.MustRegister(hs, reqs, dur, m.loads, m.changes, m.feedErrs, m.rebuilds,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "portico_edge_loop_requests_total",
+				Help: "HTTPS/1.1 requests the edge's own loop proxied (the rest went through net/http).",
+			}, func() float64 { return float64(m.loopServed.Load()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "portico_edge_loop_handoffs_total",
+				Help: "HTTPS/1.1 connections the edge's loop handed to net/http, at a request it does not proxy itself (a body, an upgrade, an answer of the edge's own, an unusual header).",
+			}, func() float64 { return float64(m.loopHandoffs.Load()) }),
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "portico_edge_index_names", Help: "Names (exact and wildcard) the edge serves.",
 			}, func() float64 {

@@ -72,7 +72,20 @@ func (e *Edge) trusted(remoteAddr string) bool {
 	if err != nil {
 		return false
 	}
-	a := ap.Addr().Unmap()
+	return e.trustedAddr(ap.Addr())
+}
+
+// trustedIP is trusted for an address without a port.
+func (e *Edge) trustedIP(ip string) bool {
+	if len(e.cfg.TrustedProxies) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(ip)
+	return err == nil && e.trustedAddr(a)
+}
+
+func (e *Edge) trustedAddr(a netip.Addr) bool {
+	a = a.Unmap()
 	for _, p := range e.cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true
@@ -206,6 +219,21 @@ func (t *transports) forRoute(r *route) http.RoundTripper {
 		return requestHostTransport{t}
 	}
 	return t.forSNI(o.sni)
+}
+
+// fastFor is forRoute for the HTTP/1.1 loop: the synchronous transport
+// that carries a request for host on r.
+func (t *transports) fastFor(r *route, host string) *h1Transport {
+	o := r.origin
+	switch {
+	case o.url.Scheme == "http":
+		return t.base.fast
+	case o.requestHost && !r.key.wild:
+		return t.forSNI(r.name).fast
+	case o.requestHost:
+		return t.forSNI(host).fast
+	}
+	return t.forSNI(o.sni).fast
 }
 
 // requestHostTransport sends each request with its own Host as SNI.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -43,6 +44,9 @@ type Edge struct {
 	buffers    *bufferPool
 	noSNI      *tls.Config
 	reject     *tls.Config
+	tlsBase    *tls.Config // the HTTPS listener's
+	metaLower  string      // MetadataHeader, lowercase
+	dates      dateCache
 
 	pendingLookups   *tokenBucket
 	ownershipLookups *tokenBucket
@@ -58,6 +62,7 @@ type Edge struct {
 	httpLn   net.Listener
 	httpsSrv *http.Server
 	httpSrv  *http.Server
+	h1       *h1Server // nil with NetHTTPOnly
 }
 
 // New returns an Edge that serves what src holds. box opens the
@@ -84,6 +89,7 @@ func New(cfg Config, src store.EdgeSource, box *secrets.Box, clk clock.Clock, lo
 		ownershipLookups: newTokenBucket(50),
 		checks:           newKeyLimiter(checkInterval, 10_000),
 		wake:             make(chan struct{}, 1),
+		metaLower:        strings.ToLower(cfg.MetadataHeader),
 	}
 	if e.ownership == nil {
 		e.ownership = storeOwnership{src}
@@ -105,8 +111,15 @@ func (e *Edge) Start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listening for HTTPS on %s: %w", e.cfg.HTTPSAddr, err)
 		}
-		e.httpsLn = tls.NewListener(ln, e.baseTLSConfig())
+		e.tlsBase = e.baseTLSConfig()
 		e.httpsSrv = e.newServer(http.HandlerFunc(e.serveHTTPS))
+		if e.cfg.NetHTTPOnly {
+			e.httpsLn = tls.NewListener(ln, e.tlsBase)
+		} else {
+			e.httpsSrv.ConnContext = connContext
+			e.h1 = newH1Server(e, ln, e.httpsSrv)
+			e.httpsLn = e.h1.handoff
+		}
 	}
 	if e.cfg.HTTPAddr != "" {
 		ln, err := lc.Listen(ctx, "tcp", e.cfg.HTTPAddr)
@@ -121,6 +134,13 @@ func (e *Edge) Start(ctx context.Context) error {
 	}
 	e.wg.Add(1)
 	go e.run(e.runCtx)
+	if e.h1 != nil {
+		go func() {
+			if err := e.h1.serve(); err != nil {
+				e.log.Error("edge listener stopped", "listener", listenerHTTPS, "err", err)
+			}
+		}()
+	}
 	for _, s := range []struct {
 		srv  *http.Server
 		ln   net.Listener
@@ -198,6 +218,13 @@ func (e *Edge) HostnameChanged(_ context.Context, _, _, _ string) {
 // (bounded by ctx), and stops the change feed.
 func (e *Edge) Shutdown(ctx context.Context) error {
 	var errs []error
+	if e.h1 != nil {
+		// First, so that no connection is handed to the http.Server after
+		// its Shutdown.
+		if err := e.h1.shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, srv := range []*http.Server{e.httpsSrv, e.httpSrv} {
 		if srv == nil {
 			continue
