@@ -33,8 +33,9 @@ type Config struct {
 	// always deletes an inbound header of that name. "" (the default):
 	// metadata is not sent.
 	MetadataHeader string
-	// NetHTTPOnly turns the HTTP/1.1 loop (h1conn.go) off: every HTTPS
-	// request goes through net/http and ReverseProxy.
+	// NetHTTPOnly turns the edge's HTTP/1.1 and HTTP/2 loops (h1conn.go,
+	// h2conn.go) off: every HTTPS request goes through net/http and
+	// ReverseProxy.
 	NetHTTPOnly bool
 	// OriginRoots verifies HTTPS origins; nil means the system roots
 	// (which honour SSL_CERT_FILE).

@@ -19,11 +19,19 @@
 // DELETE with a small body, itself (h1parse.go,
 // h1relay.go) on the synchronous origin transport (fastpath.go). At the
 // first request it will not proxy, it hands the connection, with the bytes
-// it read, to an http.Server running serveHTTPS and ReverseProxy, which
-// also serves every HTTP/2 connection. The loop parses a strict subset of
-// what net/http parses (FuzzParseHead checks that), so it never reads a
-// request differently; TestLoopMatchesNetHTTP checks that both paths put
-// the same bytes on both wires.
+// it read, to an http.Server running serveHTTPS and ReverseProxy. The loop
+// parses a strict subset of what net/http parses (FuzzParseHead checks
+// that), so it never reads a request differently; TestLoopMatchesNetHTTP
+// checks that both paths put the same bytes on both wires.
+//
+// An HTTP/2 connection is served by the edge's own HTTP/2 loop (h2conn.go,
+// h2stream.go, h2relay.go): x/net's Framer and HPACK for the frames, its
+// own streams, flow control and limits, and the same relay to the origin.
+// HTTP/2 cannot hand a connection over mid-way, so this loop answers
+// everything itself, the edge's own answers included (421, redirects, the
+// 502/504 pages). TestH2LoopMatchesNetHTTP compares it with net/http's
+// HTTP/2 server, the h2hardening tests and h2spec hold it to RFC 9113 and
+// the threat model. NetHTTPOnly turns both loops off.
 //
 // # What is in memory, and what is loaded
 //

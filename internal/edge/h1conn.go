@@ -53,6 +53,7 @@ type h1Conn struct {
 	br       *bufio.Reader
 	idle     atomic.Bool // between requests (or in the handshake): Shutdown may close it
 	origin   atomic.Pointer[originConn]
+	h2       atomic.Pointer[h2Conn] // set when the connection speaks HTTP/2
 	state    tls.ConnectionState
 	sni      string // normalized
 	remote   string // host:port, for X-Forwarded-For's peer and the logs
@@ -136,6 +137,9 @@ func (s *h1Server) shutdown(ctx context.Context) error {
 				if pc := c.origin.Load(); pc != nil {
 					pc.close()
 				}
+				if h := c.h2.Load(); h != nil {
+					go h.close()
+				}
 			}
 			s.mu.Unlock()
 			return ctx.Err()
@@ -149,7 +153,9 @@ func (s *h1Server) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if c.idle.Load() {
+		if h := c.h2.Load(); h != nil {
+			h.shutdown()
+		} else if c.idle.Load() {
 			// The raw connection: closing the tls.Conn would try to send
 			// close_notify under a write lock a handshake may hold.
 			c.tc.NetConn().Close()
@@ -177,13 +183,13 @@ func (c *h1Conn) serve() {
 	}
 	_ = c.tc.SetWriteDeadline(time.Time{})
 	c.state = c.tc.ConnectionState()
-	if c.state.NegotiatedProtocol == alpnH2 {
-		handedOff = c.s.handoff.give(c.tc)
-		return
-	}
 	c.sni = dnsname.NormalizeHost(c.state.ServerName)
 	c.remote = c.tc.RemoteAddr().String()
 	c.clientIP, _, _ = net.SplitHostPort(c.remote)
+	if c.state.NegotiatedProtocol == alpnH2 {
+		c.serveH2()
+		return
+	}
 	c.br = bufio.NewReaderSize(c.tc, 4<<10)
 	_ = c.tc.SetReadDeadline(now.Add(e.cfg.HeaderTimeout))
 	for first := true; ; first = false {

@@ -175,7 +175,7 @@ func exchangeRaw(t *testing.T, h *harness, raw, method string) (*http.Response, 
 
 // loopHarness is a harness whose hostname "shop.customer-a.com" goes to a
 // raw origin; netHTTPOnly turns the loop off.
-func loopHarness(t *testing.T, netHTTPOnly bool, config func(*Config)) (*harness, *rawOrigin) {
+func loopHarness(t testing.TB, netHTTPOnly bool, config func(*Config)) (*harness, *rawOrigin) {
 	h := newHarness(t, harnessOpts{config: func(c *Config) {
 		c.NetHTTPOnly = netHTTPOnly
 		c.MetadataHeader = "Portico-Meta"

@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"net/http"
+	"strings"
 )
 
 // fastReq is a request head that the HTTP/1.1 connection loop (h1conn.go)
@@ -275,7 +276,7 @@ func validHost(b []byte) bool {
 // byte for byte: a path of characters that need no escaping (so
 // url.URL.EscapedPath gives it back unchanged), well-formed %XX escapes,
 // and a query without ';' (ReverseProxy rewrites queries that have one).
-func validTarget(b []byte) bool {
+func validTarget[T string | []byte](b T) bool {
 	if len(b) == 0 || b[0] != '/' {
 		return false
 	}
@@ -295,7 +296,7 @@ func validTarget(b []byte) bool {
 				return false
 			}
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case bytes.IndexByte([]byte("-._~!$&'()*+,;=:@/"), c) >= 0:
+		case strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0:
 		default:
 			return false
 		}

@@ -27,8 +27,9 @@ type metrics struct {
 	changes   prometheus.Counter
 	feedErrs  prometheus.Counter
 	rebuilds  prometheus.Counter
-	// loopServed and loopHandoffs count the HTTPS/1.1 requests the loop
-	// proxied itself, and the connections it handed to net/http (h1conn.go).
+	// loopServed counts the HTTPS requests the edge's loops served
+	// themselves (h1conn.go, h2conn.go); loopHandoffs the HTTP/1.1
+	// connections handed to net/http.
 	loopServed, loopHandoffs atomic.Int64
 }
 
@@ -74,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, e *Edge) *metrics {
 		reg.MustRegister(hs, reqs, dur, m.loads, m.changes, m.feedErrs, m.rebuilds,
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "portico_edge_loop_requests_total",
-				Help: "HTTPS/1.1 requests the edge's own loop proxied (the rest went through net/http).",
+				Help: "HTTPS requests the edge's own HTTP/1.1 and HTTP/2 loops served (the rest went through net/http).",
 			}, func() float64 { return float64(m.loopServed.Load()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "portico_edge_loop_handoffs_total",

@@ -9,15 +9,18 @@ import (
 // itself. Plain text: it reads the same in a browser and in curl, needs no
 // escaping, and says nothing about the tenant or the origin.
 var pageText = map[int]string{
-	http.StatusNotFound:            "This hostname is not served here.",
-	http.StatusMisdirectedRequest:  "This connection cannot serve the requested hostname. Connect to it directly.",
-	http.StatusBadGateway:          "The origin server could not be reached or gave an invalid response.",
-	http.StatusGatewayTimeout:      "The origin server did not answer in time.",
-	http.StatusServiceUnavailable:  "The service is temporarily unavailable. Try again shortly.",
-	http.StatusMethodNotAllowed:    "This method is not allowed here.",
-	http.StatusRequestURITooLong:   "The request URI is too long.",
-	http.StatusTooManyRequests:     "Too many requests. Try again shortly.",
-	http.StatusInternalServerError: "Internal error.",
+	http.StatusNotFound:           "This hostname is not served here.",
+	http.StatusMisdirectedRequest: "This connection cannot serve the requested hostname. Connect to it directly.",
+	http.StatusBadGateway:         "The origin server could not be reached or gave an invalid response.",
+	http.StatusGatewayTimeout:     "The origin server did not answer in time.",
+	http.StatusServiceUnavailable: "The service is temporarily unavailable. Try again shortly.",
+	http.StatusMethodNotAllowed:   "This method is not allowed here.",
+	http.StatusRequestURITooLong:  "The request URI is too long.",
+	http.StatusRequestTimeout:     "The request body did not arrive in time.",
+	// 431 is the HTTP/2 loop's (net/http answers it for HTTP/1.1).
+	http.StatusRequestHeaderFieldsTooLarge: "The request's header fields are too large.",
+	http.StatusTooManyRequests:             "Too many requests. Try again shortly.",
+	http.StatusInternalServerError:         "Internal error.",
 }
 
 // writePage answers with status and its short text page.

@@ -47,6 +47,7 @@ type Edge struct {
 	tlsBase    *tls.Config // the HTTPS listener's
 	metaLower  string      // MetadataHeader, lowercase
 	dates      dateCache
+	h2workers  *h2Workers
 
 	pendingLookups   *tokenBucket
 	ownershipLookups *tokenBucket
@@ -95,6 +96,7 @@ func New(cfg Config, src store.EdgeSource, box *secrets.Box, clk clock.Clock, lo
 		e.ownership = storeOwnership{src}
 	}
 	e.transports = newTransports(e)
+	e.h2workers = newH2Workers()
 	e.m = newMetrics(reg, e)
 	e.runCtx, e.cancel = context.WithCancel(context.Background())
 	return e
