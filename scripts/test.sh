@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, with its own set-up. It installs and starts,
-# idempotently, what the tests need (PostgreSQL when absent), then runs every
-# test. Usage: bash scripts/test.sh [go test flags...]
+# idempotently, what the tests need (PostgreSQL and h2spec when absent), then
+# runs every test. Usage: bash scripts/test.sh [go test flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,6 +54,25 @@ ensure_postgres() {
     psql "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable" -qc 'create database test'
 }
 
+# h2spec, the HTTP/2 conformance suite that TestHTTP2Conformance runs
+# against the edge (internal/edge/h2hardening_test.go): installed with go
+# install unless that version is already in GOBIN (or GOPATH/bin). v2.2.1 is
+# the newest release the Go module proxy serves: later tags have a go.mod
+# without the /v2 suffix. Keep it equal to h2specVersion in that test.
+H2SPEC_VERSION=v2.2.1+incompatible
+ensure_h2spec() {
+  local bin
+  bin=$(go env GOBIN)
+  [ -n "$bin" ] || bin="$(go env GOPATH | cut -d: -f1)/bin"
+  if [ -x "$bin/h2spec" ] && go version -m "$bin/h2spec" 2>/dev/null |
+    grep -q "github.com/summerwind/h2spec[[:space:]]*$H2SPEC_VERSION[[:space:]]"; then
+    return 0
+  fi
+  log "installing h2spec $H2SPEC_VERSION"
+  go install "github.com/summerwind/h2spec/cmd/h2spec@$H2SPEC_VERSION"
+}
+
 ensure_postgres
-log "PostgreSQL ready; running go test"
+ensure_h2spec
+log "PostgreSQL and h2spec ready; running go test"
 go test -count=1 -timeout 20m "$@" ./...
