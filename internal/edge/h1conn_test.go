@@ -245,17 +245,9 @@ func TestLoopMatchesNetHTTP(t *testing.T) {
 		{"a path to re-encode goes to net/http", "GET /a{b} HTTP/1.1\r\nHost: shop.customer-a.com\r\n\r\n", okLength, "GET", false},
 		{"HTTP/1.0 goes to net/http", "GET / HTTP/1.0\r\nHost: shop.customer-a.com\r\n\r\n", okLength, "GET", false},
 	}
-	type result struct {
-		status  int
-		header  http.Header
-		body    string
-		trailer http.Header
-		origin  *http.Request
-		sent    string // the body the origin got
-	}
-	run := func(t *testing.T, netHTTPOnly bool) map[string]result {
+	run := func(t *testing.T, netHTTPOnly bool) map[string]exchange {
 		h, o := loopHarness(t, netHTTPOnly, nil)
-		out := map[string]result{}
+		out := map[string]exchange{}
 		for _, c := range cases {
 			o.set(c.resp)
 			t.Logf("case %q, net/http only: %v", c.name, netHTTPOnly)
@@ -271,33 +263,50 @@ func TestLoopMatchesNetHTTP(t *testing.T) {
 				got = o.last(t)
 				sent, _ = io.ReadAll(got.Body)
 			}
-			out[c.name] = result{resp.StatusCode, resp.Header, body, resp.Trailer, got, string(sent)}
+			out[c.name] = exchange{resp.StatusCode, resp.Header, body, resp.Trailer, got, string(sent)}
 		}
 		return out
 	}
 	loop, std := run(t, false), run(t, true)
 	for _, c := range cases {
-		l, s := loop[c.name], std[c.name]
-		if l.status != s.status || l.body != s.body || !headersEqual(l.header, s.header) || !headersEqual(l.trailer, s.trailer) {
-			t.Errorf("%s: the visitor got\n loop:     %d %v %q trailer %v\n net/http: %d %v %q trailer %v",
-				c.name, l.status, l.header, l.body, l.trailer, s.status, s.header, s.body, s.trailer)
-		}
-		if (l.origin == nil) != (s.origin == nil) {
-			t.Errorf("%s: origin request through the loop: %v, through net/http: %v", c.name, l.origin != nil, s.origin != nil)
-			continue
-		}
-		if l.origin == nil {
-			continue
-		}
-		if l.sent != s.sent {
-			t.Errorf("%s: the origin got the body %q through the loop, %q through net/http", c.name, l.sent, s.sent)
-		}
-		if l.origin.Method != s.origin.Method || l.origin.RequestURI != s.origin.RequestURI || l.origin.Host != s.origin.Host ||
-			!headersEqual(l.origin.Header, s.origin.Header) {
-			t.Errorf("%s: the origin got\n loop:     %s %s %s %v\n net/http: %s %s %s %v", c.name,
-				l.origin.Method, l.origin.RequestURI, l.origin.Host, l.origin.Header,
-				s.origin.Method, s.origin.RequestURI, s.origin.Host, s.origin.Header)
-		}
+		compareExchanges(t, c.name, loop[c.name], std[c.name])
+	}
+}
+
+// exchange is what the visitor and the origin got of one request.
+type exchange struct {
+	status  int
+	header  http.Header
+	body    string
+	trailer http.Header
+	origin  *http.Request // nil: the origin got nothing
+	sent    string        // the body the origin got
+}
+
+// compareExchanges fails t where what the loop did (l) differs from what
+// net/http did (s).
+func compareExchanges(t *testing.T, name string, l, s exchange) {
+	t.Helper()
+	if l.status != s.status || l.body != s.body || !headersEqual(l.header, s.header) || !headersEqual(l.trailer, s.trailer) {
+		t.Errorf("%s: the visitor got\n loop:     %d %v %.80q trailer %v\n net/http: %d %v %.80q trailer %v",
+			name, l.status, l.header, l.body, l.trailer, s.status, s.header, s.body, s.trailer)
+	}
+	if (l.origin == nil) != (s.origin == nil) {
+		t.Errorf("%s: origin request through the loop: %v, through net/http: %v", name, l.origin != nil, s.origin != nil)
+		return
+	}
+	if l.origin == nil {
+		return
+	}
+	if l.sent != s.sent {
+		t.Errorf("%s: the origin got a body of %d bytes through the loop, %d through net/http", name, len(l.sent), len(s.sent))
+	}
+	lo, so := l.origin, s.origin
+	if lo.Method != so.Method || lo.RequestURI != so.RequestURI || lo.Host != so.Host ||
+		!headersEqual(lo.Header, so.Header) || !slices.Equal(lo.TransferEncoding, so.TransferEncoding) {
+		t.Errorf("%s: the origin got\n loop:     %s %s %s %v %v\n net/http: %s %s %s %v %v", name,
+			lo.Method, lo.RequestURI, lo.Host, lo.Header, lo.TransferEncoding,
+			so.Method, so.RequestURI, so.Host, so.Header, so.TransferEncoding)
 	}
 }
 

@@ -110,7 +110,7 @@ func (c *h1Conn) exchange(rt *route) (status int, written int64, keep bool) {
 			c.origin.Store(pc)
 			err = c.send(pc, rt)
 			if err == nil {
-				err = c.readResponse(pc, rt, resp)
+				err = pc.readFinalHead(resp, c.req.method == http.MethodHead, rt, c)
 			}
 			if err != nil {
 				retry := reused && attempt == 0 && pc.nothingRead() && c.req.idempotent() && !c.s.closing.Load()
@@ -200,12 +200,26 @@ func (c *h1Conn) send(pc *originConn, rt *route) error {
 // origin's EOF, or bytes it sent unasked, mean it is not.
 func (pc *originConn) alive() bool { return pc.br.Buffered() == 0 && !peerClosed(pc.conn) }
 
-// readResponse reads the origin's response head, forwarding 1xx responses
-// to the visitor on the way (103 only where early hints are on).
-func (c *h1Conn) readResponse(pc *originConn, rt *route, resp *fastResp) error {
+// inform writes an informational response to the visitor.
+func (c *h1Conn) inform(resp *fastResp) error {
+	cw := c.writer()
+	c.writeHead(cw, resp, false)
+	err := cw.Flush()
+	c.release(cw)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errClientWrite, err)
+	}
+	return nil
+}
+
+// readFinalHead reads the origin's response head into resp, for the two
+// loops: 1xx responses go to out on the way (103 only where the route
+// turned early hints on), and the response timeout, which bounded the
+// wait, is lifted for the body (fill bounds each read of it).
+func (pc *originConn) readFinalHead(resp *fastResp, head bool, rt *route, out interface{ inform(*fastResp) error }) error {
 	pc.lr.n = pc.t.maxHeaderBytes
 	for i := 0; ; i++ {
-		if err := readResponseHead(pc.br, resp, c.req.method == http.MethodHead); err != nil {
+		if err := readResponseHead(pc.br, resp, head); err != nil {
 			return err
 		}
 		if resp.code >= 200 {
@@ -218,12 +232,8 @@ func (c *h1Conn) readResponse(pc *originConn, rt *route, resp *fastResp) error {
 			return errTooManyInformational
 		}
 		if resp.code != http.StatusEarlyHints || rt.earlyHints {
-			cw := c.writer()
-			c.writeHead(cw, resp, false)
-			err := cw.Flush()
-			c.release(cw)
-			if err != nil {
-				return fmt.Errorf("%w: %w", errClientWrite, err)
+			if err := out.inform(resp); err != nil {
+				return err
 			}
 		}
 	}
@@ -519,6 +529,16 @@ const maxTrailerBytes = 64 << 10
 // copyTrailer relays the trailer fields after the last chunk, through the
 // empty line (which the caller writes).
 func copyTrailer(cw *bufio.Writer, br *bufio.Reader) error {
+	return readTrailer(br, func(line []byte, _ int) {
+		cw.Write(line)
+		cw.WriteString("\r\n")
+	})
+}
+
+// readTrailer reads a chunked body's trailer section through its empty
+// line, checking each field line (colon is where its name ends) before
+// field sees it; the line is valid until field returns.
+func readTrailer(br *bufio.Reader, field func(line []byte, colon int)) error {
 	budget := maxTrailerBytes
 	for {
 		line, err := readLine(br)
@@ -535,8 +555,7 @@ func copyTrailer(cw *bufio.Writer, br *bufio.Reader) error {
 		if colon <= 0 || !validFieldName(line[:colon]) || !validResponseValue(trimOWS(line[colon+1:])) {
 			return fmt.Errorf("%w: trailer line %q", errBadOriginResponse, truncate(line))
 		}
-		cw.Write(line)
-		cw.WriteString("\r\n")
+		field(line, colon)
 	}
 }
 

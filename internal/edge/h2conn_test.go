@@ -72,19 +72,11 @@ func TestH2LoopMatchesNetHTTP(t *testing.T) {
 		{"an unknown hostname", request{method: "GET", target: "/", host: "other.example"}, okLength},
 		{"fronting another hostname", request{method: "GET", target: "/", host: "www.customer-b.com"}, okLength},
 	}
-	type result struct {
-		status  int
-		header  http.Header
-		body    string
-		trailer http.Header
-		origin  *http.Request
-		sent    string
-	}
-	run := func(t *testing.T, netHTTPOnly bool) map[string]result {
+	run := func(t *testing.T, netHTTPOnly bool) map[string]exchange {
 		h, o := loopHarness(t, netHTTPOnly, nil)
 		h.hostname(t, h.zone(t, "saas-b.com"), "www.customer-b.com", withOrigin(o.url(), ""))
 		c := h.client("shop.customer-a.com", true)
-		out := map[string]result{}
+		out := map[string]exchange{}
 		for _, tc := range cases {
 			o.set(tc.resp)
 			before := len(o.heads)
@@ -123,7 +115,7 @@ func TestH2LoopMatchesNetHTTP(t *testing.T) {
 				t.Fatalf("%s: answered over %s", tc.name, resp.Proto)
 			}
 			resp.Header.Del("Date")
-			r := result{status: resp.StatusCode, header: resp.Header, body: string(b), trailer: resp.Trailer}
+			r := exchange{status: resp.StatusCode, header: resp.Header, body: string(b), trailer: resp.Trailer}
 			o.mu.Lock()
 			got := len(o.heads) > before
 			o.mu.Unlock()
@@ -138,31 +130,9 @@ func TestH2LoopMatchesNetHTTP(t *testing.T) {
 	}
 	loop, std := run(t, false), run(t, true)
 	for _, c := range cases {
-		l, s := loop[c.name], std[c.name]
-		if l.status != s.status || l.body != s.body || !headersEqual(l.header, s.header) || !headersEqual(l.trailer, s.trailer) {
-			t.Errorf("%s: the visitor got\n loop:     %d %v %.80q trailer %v\n net/http: %d %v %.80q trailer %v",
-				c.name, l.status, l.header, l.body, l.trailer, s.status, s.header, s.body, s.trailer)
-		}
-		if (l.origin == nil) != (s.origin == nil) {
-			t.Errorf("%s: origin request through the loop: %v, through net/http: %v", c.name, l.origin != nil, s.origin != nil)
-			continue
-		}
-		if l.origin == nil {
-			continue
-		}
-		if l.sent != s.sent {
-			t.Errorf("%s: the origin got a body of %d bytes through the loop, %d through net/http", c.name, len(l.sent), len(s.sent))
-		}
-		if l.origin.Method != s.origin.Method || l.origin.RequestURI != s.origin.RequestURI || l.origin.Host != s.origin.Host ||
-			!headersEqual(l.origin.Header, s.origin.Header) || !slicesEqual(l.origin.TransferEncoding, s.origin.TransferEncoding) {
-			t.Errorf("%s: the origin got\n loop:     %s %s %s %v %v\n net/http: %s %s %s %v %v", c.name,
-				l.origin.Method, l.origin.RequestURI, l.origin.Host, l.origin.Header, l.origin.TransferEncoding,
-				s.origin.Method, s.origin.RequestURI, s.origin.Host, s.origin.Header, s.origin.TransferEncoding)
-		}
+		compareExchanges(t, c.name, loop[c.name], std[c.name])
 	}
 }
-
-func slicesEqual(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
 
 // TestH2LoopFailures: origin failures and slow visitors on the HTTP/2
 // loop get the answers the HTTP/1.1 loop gives, on a connection that keeps

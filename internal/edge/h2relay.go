@@ -2,7 +2,6 @@ package edge
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -205,7 +204,7 @@ func (st *h2Stream) proxy(rt *route, host, target string) (int, int64) {
 			}
 			err = st.send(pc, rt, host, target, hasBody)
 			if err == nil {
-				err = st.readResponse(pc, rt, &resp)
+				err = pc.readFinalHead(&resp, st.method == http.MethodHead, rt, st)
 			}
 			if err != nil {
 				retry := reused && attempt == 0 && pc.nothingRead() && idempotent && !hasBody && !st.canceled.Load()
@@ -403,35 +402,8 @@ func writeCanonical(w *bufio.Writer, name string) {
 	}
 }
 
-// readResponse reads the origin's response head, forwarding 1xx responses
-// (103 only where early hints are on).
-func (st *h2Stream) readResponse(pc *originConn, rt *route, resp *fastResp) error {
-	pc.lr.n = pc.t.maxHeaderBytes
-	for i := 0; ; i++ {
-		if err := readResponseHead(pc.br, resp, st.method == http.MethodHead); err != nil {
-			return err
-		}
-		if resp.code >= 200 {
-			break
-		}
-		if resp.code == http.StatusSwitchingProtocols {
-			return fmt.Errorf("%w: it switched protocols on a request without Upgrade", errBadOriginResponse)
-		}
-		if i >= maxInformational {
-			return errTooManyInformational
-		}
-		if resp.code != http.StatusEarlyHints || rt.earlyHints {
-			if err := st.writeInfo(resp.code, resp); err != nil {
-				return err
-			}
-		}
-	}
-	pc.lr.n = -1
-	if pc.t.responseTimeout > 0 {
-		_ = pc.conn.SetDeadline(time.Time{})
-	}
-	return nil
-}
+// inform forwards an informational response (see readFinalHead).
+func (st *h2Stream) inform(resp *fastResp) error { return st.writeInfo(resp.code, resp) }
 
 // writeInfo sends an informational response (HEADERS without END_STREAM).
 func (st *h2Stream) writeInfo(code int, resp *fastResp) error {
@@ -531,8 +503,10 @@ func (st *h2Stream) copyStream(pc *originConn, src io.Reader, untilClose bool) (
 	}
 	var trailer []hpack.HeaderField
 	if !untilClose {
-		var err error
-		if trailer, err = readTrailer(br); err != nil {
+		err := readTrailer(br, func(line []byte, colon int) {
+			trailer = append(trailer, hpack.HeaderField{Name: lowerName(line[:colon]), Value: string(trimOWS(line[colon+1:]))})
+		})
+		if err != nil {
 			return written, err
 		}
 	}
@@ -544,29 +518,6 @@ func (st *h2Stream) copyStream(pc *originConn, src io.Reader, untilClose bool) (
 			enc.WriteField(f)
 		}
 	})
-}
-
-// readTrailer reads a chunked body's trailer section as copyTrailer does.
-func readTrailer(br *bufio.Reader) ([]hpack.HeaderField, error) {
-	var out []hpack.HeaderField
-	budget := maxTrailerBytes
-	for {
-		line, err := readLine(br)
-		if err != nil {
-			return nil, fmt.Errorf("reading the origin's trailer: %w", noEOF(err))
-		}
-		if len(line) == 0 {
-			return out, nil
-		}
-		if budget -= len(line); budget < 0 {
-			return nil, fmt.Errorf("%w: trailer too large", errBadOriginResponse)
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 || !validFieldName(line[:colon]) || !validResponseValue(trimOWS(line[colon+1:])) {
-			return nil, fmt.Errorf("%w: trailer line %q", errBadOriginResponse, truncate(line))
-		}
-		out = append(out, hpack.HeaderField{Name: lowerName(line[:colon]), Value: string(trimOWS(line[colon+1:]))})
-	}
 }
 
 // writeHeaders encodes a header block with encode and sends it as HEADERS
@@ -583,6 +534,9 @@ func (st *h2Stream) writeHeaders(end, more bool, encode func(*hpack.Encoder)) er
 		block := h.hbuf.Bytes()
 		first := block[:min(len(block), h2MaxFrame)]
 		block = block[len(first):]
+		// Set before the frame can reach the client: the reader must
+		// know the stream closed when the client's next frame arrives.
+		st.closedLocal.Store(end)
 		if err := h.fr.WriteHeaders(http2.HeadersFrameParam{
 			StreamID: st.id, BlockFragment: first, EndStream: end, EndHeaders: len(block) == 0,
 		}); err != nil {
@@ -622,6 +576,7 @@ func (st *h2Stream) writeData(p []byte, end, more bool) error {
 			if st.canceled.Load() {
 				return nil
 			}
+			st.closedLocal.Store(last) // as in writeHeaders
 			return h.fr.WriteData(st.id, last, chunk)
 		})
 		if err != nil {

@@ -33,8 +33,8 @@ type h2Stream struct {
 	canceled atomic.Bool
 	done     chan struct{} // closed when canceled
 	origin   atomic.Pointer[originConn]
-	headSent bool // the final response head went out (worker only)
-	ended    bool // END_STREAM went out (worker only)
+	// closedLocal: END_STREAM went out, the response is whole.
+	closedLocal atomic.Bool
 }
 
 // signal wakes the stream's worker waiting for send window. Under h.mu.
@@ -241,7 +241,11 @@ func (h *h2Conn) onTrailers(st *h2Stream, f *http2.MetaHeadersFrame) error {
 	b := &st.body
 	b.mu.Lock()
 	switch {
-	case b.end: // half-closed (remote): RFC 9113, 5.1
+	case b.end && st.closedLocal.Load():
+		// Closed both ways, its worker not yet done: RFC 9113, 5.1.
+		b.mu.Unlock()
+		return http2.ConnectionError(http2.ErrCodeStreamClosed)
+	case b.end: // half-closed (remote)
 		b.mu.Unlock()
 		h.resetStream(st.id, http2.ErrCodeStreamClosed)
 		return nil
