@@ -69,7 +69,6 @@ type h2Conn struct {
 	lastID    uint32               // highest client stream id seen
 	goingAway bool                 // GOAWAY sent: no new streams
 	closed    bool
-	done      chan struct{} // closed with the connection
 	workers   sync.WaitGroup
 	calmOnce  sync.Once
 }
@@ -95,7 +94,6 @@ func (c *h1Conn) serveH2() {
 		c: c, e: e,
 		streams: map[uint32]*h2Stream{},
 		sendWin: 65535, initWin: 65535, recvWin: h2ConnWindow,
-		done: make(chan struct{}),
 	}
 	c.h2.Store(h)
 	c.dw.c, c.dw.timeout = c.tc, e.cfg.WriteTimeout
@@ -497,7 +495,6 @@ func (h *h2Conn) close() {
 		return
 	}
 	h.closed = true
-	close(h.done)
 	streams := make([]*h2Stream, 0, len(h.streams)+len(h.pending))
 	for _, st := range h.streams {
 		streams = append(streams, st)
